@@ -26,6 +26,7 @@ public static class RegistryExtensions
     {
         services.AddOptions<RegistryOptions>().BindConfiguration("Mesh:Registry").ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RegistryChangeFeed>();
+        services.AddSingleton<TrustMaterialReader>();
         services.AddSingleton<AgencyRegistry>();
         services.AddSingleton<AgencyImport>();
         services.AddSingleton<CertificateDirectory>();

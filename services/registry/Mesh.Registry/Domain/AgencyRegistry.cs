@@ -444,13 +444,7 @@ public sealed class AgencyRegistry(IStateStore store, ICertificateValidator vali
     }
 
     /// <summary>Every anchor and CRL with the trust version.</summary>
-    public async ValueTask<TrustMaterial> TrustMaterialAsync(CancellationToken cancellationToken)
-    {
-        var meta = await ReadMetaAsync(cancellationToken).ConfigureAwait(false);
-        var anchors = (await ScanAllAsync(RegistryKeys.AnchorPrefix, cancellationToken).ConfigureAwait(false)).Select(i => Read(i, RegistryJson.Default.TrustAnchor)).ToList();
-        var crls = (await ScanAllAsync(RegistryKeys.CrlPrefix, cancellationToken).ConfigureAwait(false)).Select(i => Read(i, RegistryJson.Default.CrlRecord)).ToList();
-        return new TrustMaterial(anchors, crls, meta.Value.TrustVersion);
-    }
+    public ValueTask<TrustMaterial> TrustMaterialAsync(CancellationToken cancellationToken) => new TrustMaterialReader(store).ReadAsync(cancellationToken);
 
     /// <summary>Changes after <paramref name="afterSequence"/>, oldest first.</summary>
     public async ValueTask<IReadOnlyList<RegistryChange>> ChangesAsync(long afterSequence, int limit, CancellationToken cancellationToken)

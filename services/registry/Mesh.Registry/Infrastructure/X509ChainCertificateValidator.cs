@@ -10,13 +10,13 @@ namespace Mesh.Registry.Infrastructure;
 /// registry's CRLs by the signature service's validator, which replaces this one when the
 /// signature service runs in the same process or is reachable.
 /// </summary>
-public sealed class X509ChainCertificateValidator(AgencyRegistry registry) : ICertificateValidator
+public sealed class X509ChainCertificateValidator(TrustMaterialReader trustReader) : ICertificateValidator
 {
     /// <inheritdoc />
     public async ValueTask<CertificateValidation> ValidateAsync(byte[] certificateDer, IReadOnlyList<byte[]> intermediates, CertificatePurpose purpose, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intermediates);
-        var trust = await registry.TrustMaterialAsync(cancellationToken).ConfigureAwait(false);
+        var trust = await trustReader.ReadAsync(cancellationToken).ConfigureAwait(false);
         using var leaf = X509CertificateLoader.LoadCertificate(certificateDer);
         if (at < leaf.NotBefore.ToUniversalTime())
         {

@@ -45,6 +45,7 @@ public static class MeshDefaultsExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CallerAccessor>();
+        services.AddMeshBackend(builder.Configuration);
         services.AddMeshTelemetry(builder.Configuration, builder.Logging, serviceName);
         builder.ConfigureMeshEndpoint();
         return builder;
