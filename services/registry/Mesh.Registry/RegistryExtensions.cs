@@ -31,6 +31,8 @@ public static class RegistryExtensions
         services.AddSingleton<AgencyImport>();
         services.AddSingleton<CertificateDirectory>();
         services.AddSingleton<ICertificateDirectory>(sp => sp.GetRequiredService<CertificateDirectory>());
+        services.AddSingleton<AgencyDirectory>();
+        services.AddSingleton<Mesh.Agencies.IAgencyDirectory>(sp => sp.GetRequiredService<AgencyDirectory>());
         services.TryAddSingleton<ICertificateValidator, X509ChainCertificateValidator>();
         services.AddHostedService<RegistryChangePoller>();
         return services;
