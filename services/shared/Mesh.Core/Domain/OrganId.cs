@@ -134,10 +134,10 @@ public readonly partial record struct OrganId : IComparable<OrganId>
     /// <inheritdoc />
     public override string ToString() => Value ?? "";
 
-    [GeneratedRegex(@"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\z", RegexOptions.CultureInvariant)]
     private static partial Regex LegacyPattern();
 
     // A letter first, then segments of letters/digits separated by single dots or hyphens; no leading/trailing separator.
-    [GeneratedRegex(@"^[A-Z][A-Z0-9]*(?:[.\-][A-Z0-9]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Z][A-Z0-9]*(?:[.\-][A-Z0-9]+)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Qd20Pattern();
 }
