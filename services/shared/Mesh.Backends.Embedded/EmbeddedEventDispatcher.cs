@@ -96,27 +96,11 @@ internal sealed class EmbeddedEventDispatcher(
 
     private async Task PruneAsync(CancellationToken stoppingToken)
     {
-        const int PageSize = 1000;
-        var retention = (long)options.Value.OutboxRetention.TotalMilliseconds;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var total = 0;
-                int deleted;
-                do
-                {
-                    deleted = await database.WriteAsync(context => Outbox.Prune(context, context.NowUnixMilliseconds - retention, PageSize), 0, stoppingToken)
-                        .ConfigureAwait(false);
-                    total += deleted;
-                }
-                while (deleted == PageSize);
-
-                if (total > 0)
-                {
-                    Log.Pruned(logger, total);
-                }
-
+                await PruneOnceAsync(stoppingToken).ConfigureAwait(false);
                 await Task.Delay(PruneInterval, timeProvider, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -128,6 +112,29 @@ internal sealed class EmbeddedEventDispatcher(
                 return;
             }
         }
+    }
+
+    /// <summary>Deletes settled events older than the retention; returns how many.</summary>
+    internal async Task<int> PruneOnceAsync(CancellationToken cancellationToken)
+    {
+        const int PageSize = 1000;
+        var retention = (long)options.Value.OutboxRetention.TotalMilliseconds;
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await database.WriteAsync(context => Outbox.Prune(context, context.NowUnixMilliseconds - retention, PageSize), 0, cancellationToken)
+                .ConfigureAwait(false);
+            total += deleted;
+        }
+        while (deleted == PageSize);
+
+        if (total > 0)
+        {
+            Log.Pruned(logger, total);
+        }
+
+        return total;
     }
 
     private static TimeSpan Backoff(Subscription subscription, int attempt)
