@@ -188,8 +188,8 @@ internal sealed class EmbeddedEventDispatcher(
             long cursor;
             using (var connection = Database.OpenRead())
             {
-                cursor = Outbox.ReadCursor(connection, group, topic);
-                foreach (var (seq, attempts, dueAt) in Outbox.ReadPending(connection, group, topic))
+                cursor = Outbox.ReadCursor(connection.Connection, group, topic);
+                foreach (var (seq, attempts, dueAt) in Outbox.ReadPending(connection.Connection, group, topic))
                 {
                     waiting.Enqueue(new Pending(seq, attempts, Stored: null), (dueAt, seq));
                 }
@@ -211,7 +211,7 @@ internal sealed class EmbeddedEventDispatcher(
                         if (stored is null)
                         {
                             using var connection = Database.OpenRead();
-                            stored = Outbox.ReadOne(connection, pending.Seq);
+                            stored = Outbox.ReadOne(connection.Connection, pending.Seq);
                         }
 
                         if (stored is null)
@@ -231,7 +231,7 @@ internal sealed class EmbeddedEventDispatcher(
                         List<StoredEvent> fresh;
                         using (var connection = Database.OpenRead())
                         {
-                            fresh = Outbox.ReadAfter(connection, topic, cursor, room);
+                            fresh = Outbox.ReadAfter(connection.Connection, topic, cursor, room);
                         }
 
                         if (fresh.Count > 0)
