@@ -85,6 +85,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             var journalMode = Scalar<string>("PRAGMA journal_mode = WAL;") ?? "?";
             Execute($"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
             Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            // After a checkpoint the WAL is truncated back to this size, so one burst of 4 MiB values does not keep a huge file.
+            Execute("PRAGMA journal_size_limit = 67108864;");
             Execute(Schema);
             context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
@@ -110,7 +112,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     public EmbeddedWriteStatistics Statistics => new(Interlocked.Read(ref writes), Interlocked.Read(ref commits));
 
-    /// <summary>Queues <paramref name="apply"/> for the next group commit and completes once it is durable.</summary>
+    /// <summary>
+    /// Queues <paramref name="apply"/> for the next group commit and completes once it is durable.
+    /// <paramref name="cancellationToken"/> is honoured until the writer takes the write; after that
+    /// the outcome is always reported, so a caller never sees "cancelled" for a write that happened.
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<WriteContext, T> apply, int estimatedBytes, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
