@@ -14,7 +14,8 @@ public static class Eventually
     {
         ArgumentNullException.ThrowIfNull(signal);
         ArgumentNullException.ThrowIfNull(condition);
-        var deadline = DateTimeOffset.UtcNow + (timeout ?? DefaultTimeout);
+        var limit = timeout ?? DefaultTimeout;
+        using var expiry = new CancellationTokenSource(limit);
         while (true)
         {
             // Taken before the check so that a change between the check and the wait is not missed.
@@ -24,24 +25,18 @@ public static class Eventually
                 return;
             }
 
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"Timed out waiting until {description}.");
-            }
-
             try
             {
-                await changed.WaitAsync(remaining).ConfigureAwait(false);
+                await changed.WaitAsync(expiry.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException) when (expiry.IsCancellationRequested)
             {
                 if (condition())
                 {
                     return;
                 }
 
-                throw new TimeoutException($"Timed out after {timeout ?? DefaultTimeout} waiting until {description}.");
+                throw new TimeoutException($"Timed out after {limit} waiting until {description}.");
             }
         }
     }

@@ -96,27 +96,11 @@ internal sealed class EmbeddedEventDispatcher(
 
     private async Task PruneAsync(CancellationToken stoppingToken)
     {
-        const int PageSize = 1000;
-        var retention = (long)options.Value.OutboxRetention.TotalMilliseconds;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var total = 0;
-                int deleted;
-                do
-                {
-                    deleted = await database.WriteAsync(context => Outbox.Prune(context, context.NowUnixMilliseconds - retention, PageSize), 0, stoppingToken)
-                        .ConfigureAwait(false);
-                    total += deleted;
-                }
-                while (deleted == PageSize);
-
-                if (total > 0)
-                {
-                    Log.Pruned(logger, total);
-                }
-
+                await PruneOnceAsync(stoppingToken).ConfigureAwait(false);
                 await Task.Delay(PruneInterval, timeProvider, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -130,27 +114,65 @@ internal sealed class EmbeddedEventDispatcher(
         }
     }
 
+    /// <summary>Deletes settled events older than the retention; returns how many.</summary>
+    internal async Task<int> PruneOnceAsync(CancellationToken cancellationToken)
+    {
+        const int PageSize = 1000;
+        var retention = (long)options.Value.OutboxRetention.TotalMilliseconds;
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await database.WriteAsync(context => Outbox.Prune(context, context.NowUnixMilliseconds - retention, PageSize), 0, cancellationToken)
+                .ConfigureAwait(false);
+            total += deleted;
+        }
+        while (deleted == PageSize);
+
+        if (total > 0)
+        {
+            Log.Pruned(logger, total);
+        }
+
+        return total;
+    }
+
     private static TimeSpan Backoff(Subscription subscription, int attempt)
     {
         var ticks = subscription.InitialBackoff.Ticks * Math.Pow(2, attempt - 1);
         return TimeSpan.FromTicks((long)Math.Min(ticks, subscription.MaxBackoff.Ticks));
     }
 
-    private readonly record struct Pending(long Seq, int Attempts);
+    /// <summary>A delivery waiting for a handler slot: new, or due for a retry. <paramref name="Stored"/> is null when it must be read back from the outbox.</summary>
+    private sealed record Pending(long Seq, int Attempts, StoredEvent? Stored);
 
-    /// <summary>The outcome of one delivery; <paramref name="RetryAt"/> null means settled (or left for after a restart).</summary>
-    private readonly record struct Settled(long Seq, int Attempts, long? RetryAt);
+    private enum Outcome
+    {
+        Succeeded,
+        Failed,
 
-    /// <summary>One (topic, consumer group). Its state is touched only by its own loop; handlers report back through a channel.</summary>
+        // The process is stopping: not the handler's fault, so no attempt is counted and the delivery stays unsettled.
+        Abandoned,
+    }
+
+    private sealed record Finished(StoredEvent Stored, int Attempt, Outcome Outcome, Exception? Failure);
+
+    /// <summary>
+    /// One (topic, consumer group). Its state is touched only by its own loop; handlers report back
+    /// through a channel, and their outcomes are written in one group-committed write per loop turn,
+    /// so a handler slot is never held while waiting for an fsync.
+    /// </summary>
     private sealed class Lane(EmbeddedEventDispatcher owner, Subscription subscription)
     {
+        private const int MaxClaim = 256;
         private readonly string topic = subscription.Topic;
         private readonly string group = subscription.ConsumerGroup;
         private readonly int maxConcurrent = owner.options.Value.MaxConcurrentDeliveries;
         private readonly int maxPending = owner.options.Value.MaxPendingDeliveries;
-        private readonly PriorityQueue<Pending, long> waiting = new();
+        private readonly PriorityQueue<Pending, (long DueAt, long Seq)> waiting = new();
         private readonly Dictionary<long, Task> running = [];
-        private readonly Channel<Settled> settled = Channel.CreateUnbounded<Settled>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly List<Task> flushes = [];
+        private readonly Channel<Finished> finished = Channel.CreateUnbounded<Finished>(new UnboundedChannelOptions { SingleReader = true });
         private readonly KeyValuePair<string, object?>[] tags =
         [
             new("messaging.destination.name", subscription.Topic),
@@ -166,10 +188,10 @@ internal sealed class EmbeddedEventDispatcher(
             long cursor;
             using (var connection = Database.OpenRead())
             {
-                cursor = Outbox.ReadCursor(connection, group, topic);
-                foreach (var (seq, attempts, dueAt) in Outbox.ReadPending(connection, group, topic))
+                cursor = Outbox.ReadCursor(connection.Connection, group, topic);
+                foreach (var (seq, attempts, dueAt) in Outbox.ReadPending(connection.Connection, group, topic))
                 {
-                    waiting.Enqueue(new Pending(seq, attempts), dueAt);
+                    waiting.Enqueue(new Pending(seq, attempts, Stored: null), (dueAt, seq));
                 }
             }
 
@@ -180,20 +202,22 @@ internal sealed class EmbeddedEventDispatcher(
                 {
                     // Taken before looking for work, so a publish committed meanwhile still wakes us.
                     var wake = signal.WaitAsync();
-                    var progressed = DrainSettled();
+                    var progressed = SettleFinished();
                     var now = owner.Now;
-                    while (running.Count < maxConcurrent && waiting.TryPeek(out var pending, out var due) && due <= now)
+                    while (running.Count < maxConcurrent && waiting.TryPeek(out var pending, out var due) && due.DueAt <= now)
                     {
                         waiting.Dequeue();
-                        StoredEvent? stored;
-                        using (var connection = Database.OpenRead())
+                        var stored = pending.Stored;
+                        if (stored is null)
                         {
-                            stored = Outbox.ReadOne(connection, pending.Seq);
+                            using var connection = Database.OpenRead();
+                            stored = Outbox.ReadOne(connection.Connection, pending.Seq);
                         }
 
                         if (stored is null)
                         {
-                            await Database.WriteAsync(c => Outbox.Settle(c, group, topic, pending.Seq), 0, CancellationToken.None).ConfigureAwait(false);
+                            // Pruned while unsettled cannot happen through this dispatcher; settle the orphan row.
+                            flushes.Add(FlushAsync([pending.Seq], [], []));
                             continue;
                         }
 
@@ -201,22 +225,23 @@ internal sealed class EmbeddedEventDispatcher(
                         progressed = true;
                     }
 
-                    var room = Math.Min(maxConcurrent - running.Count, maxPending - running.Count - waiting.Count);
-                    if (room > 0)
+                    var room = Math.Min(MaxClaim, maxPending - running.Count - waiting.Count);
+                    if (running.Count < maxConcurrent && room > 0)
                     {
                         List<StoredEvent> fresh;
                         using (var connection = Database.OpenRead())
                         {
-                            fresh = Outbox.ReadAfter(connection, topic, cursor, room);
+                            fresh = Outbox.ReadAfter(connection.Connection, topic, cursor, room);
                         }
 
                         if (fresh.Count > 0)
                         {
+                            // Durable before any handler runs: after a crash these are redelivered from the delivery table.
                             await Database.WriteAsync(c => Outbox.Claim(c, group, topic, fresh), 64 * fresh.Count, CancellationToken.None).ConfigureAwait(false);
                             cursor = fresh[^1].Seq;
                             foreach (var stored in fresh)
                             {
-                                Start(stored, 0, laneCancellation.Token);
+                                waiting.Enqueue(new Pending(stored.Seq, 0, stored), (now, stored.Seq));
                             }
 
                             progressed = true;
@@ -231,26 +256,108 @@ internal sealed class EmbeddedEventDispatcher(
             }
             finally
             {
-                // Handlers still running are told to stop; their deliveries stay unsettled in the file.
+                // Handlers still running are told to stop; whatever they did not finish stays unsettled in the file.
                 await laneCancellation.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAll(running.Values).ConfigureAwait(false);
+                SettleFinished();
+                await Task.WhenAll(flushes).ConfigureAwait(false);
             }
         }
 
-        private bool DrainSettled()
+        private bool SettleFinished()
         {
+            List<long>? settled = null;
+            List<(long Seq, int Attempt, long DueAt)>? retries = null;
+            List<StoredEvent>? deadLetters = null;
             var any = false;
-            while (settled.Reader.TryRead(out var outcome))
+            while (finished.Reader.TryRead(out var done))
             {
                 any = true;
-                running.Remove(outcome.Seq);
-                if (outcome.RetryAt is { } retryAt)
+                running.Remove(done.Stored.Seq);
+                var handlerName = subscription.HandlerType.Name;
+                var cloudEvent = done.Stored.Event;
+                switch (done.Outcome)
                 {
-                    waiting.Enqueue(new Pending(outcome.Seq, outcome.Attempts), retryAt);
+                    case Outcome.Succeeded:
+                        (settled ??= []).Add(done.Stored.Seq);
+                        EmbeddedTelemetry.Deliveries.Add(1, [.. tags, new("outcome", "ok")]);
+                        break;
+                    case Outcome.Failed when done.Attempt >= subscription.MaxAttempts:
+                        (deadLetters ??= []).Add(done.Stored);
+                        EmbeddedTelemetry.Deliveries.Add(1, [.. tags, new("outcome", "error")]);
+                        Log.DeadLettered(owner.logger, handlerName, cloudEvent.Id, topic, group, done.Attempt, subscription.DeadLetterTopic, done.Failure!);
+                        break;
+                    case Outcome.Failed:
+                        var delay = Backoff(subscription, done.Attempt);
+                        var dueAt = owner.Now + (long)delay.TotalMilliseconds;
+                        (retries ??= []).Add((done.Stored.Seq, done.Attempt, dueAt));
+                        waiting.Enqueue(new Pending(done.Stored.Seq, done.Attempt, done.Stored), (dueAt, done.Stored.Seq));
+                        EmbeddedTelemetry.Deliveries.Add(1, [.. tags, new("outcome", "error")]);
+                        Log.HandlerFailed(owner.logger, handlerName, cloudEvent.Id, topic, group, done.Attempt, subscription.MaxAttempts, delay, done.Failure!);
+                        break;
                 }
             }
 
+            if (settled is not null || retries is not null || deadLetters is not null)
+            {
+                flushes.RemoveAll(static t => t.IsCompleted);
+                flushes.Add(FlushAsync(settled ?? [], retries ?? [], deadLetters ?? []));
+            }
+
             return any;
+        }
+
+        /// <summary>
+        /// Records outcomes without holding up the lane. The writer is FIFO, so this always lands after
+        /// the claim of the same events. If it fails the deliveries stay unsettled in the file and are
+        /// delivered again after a restart: at least once, never lost.
+        /// </summary>
+        private async Task FlushAsync(List<long> settled, List<(long Seq, int Attempt, long DueAt)> retries, List<StoredEvent> deadLetters)
+        {
+            var deadLetterTopic = subscription.DeadLetterTopic;
+            try
+            {
+                await Database.WriteAsync(
+                    c =>
+                    {
+                        foreach (var seq in settled)
+                        {
+                            Outbox.Settle(c, group, topic, seq);
+                        }
+
+                        foreach (var (seq, attempt, dueAt) in retries)
+                        {
+                            Outbox.ScheduleRetry(c, group, topic, seq, attempt, dueAt);
+                        }
+
+                        foreach (var stored in deadLetters)
+                        {
+                            Outbox.Insert(c, stored.Event with { Topic = deadLetterTopic }, deadLetterTopic);
+                            Outbox.Settle(c, group, topic, stored.Seq);
+                        }
+
+                        return true;
+                    },
+                    64 * (settled.Count + retries.Count) + deadLetters.Sum(d => Outbox.EstimateBytes(d.Event)),
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // See the summary: the outcome is retried by redelivery after restart.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                Log.LaneFailed(owner.logger, topic, group, exception);
+                return;
+            }
+
+            if (deadLetters.Count > 0)
+            {
+                owner.signals.Notify(deadLetterTopic);
+                EmbeddedTelemetry.DeadLetters.Add(deadLetters.Count, tags);
+            }
         }
 
         private async Task IdleAsync(Task wake, CancellationToken stoppingToken)
@@ -258,21 +365,21 @@ internal sealed class EmbeddedEventDispatcher(
             var delay = owner.options.Value.PollInterval;
             if (waiting.TryPeek(out _, out var due))
             {
-                var untilDue = TimeSpan.FromMilliseconds(Math.Max(0, due - owner.Now));
+                var untilDue = TimeSpan.FromMilliseconds(Math.Max(0, due.DueAt - owner.Now));
                 if (untilDue < delay)
                 {
                     delay = untilDue;
                 }
             }
 
-            if (delay <= TimeSpan.Zero)
+            if (delay <= TimeSpan.Zero && running.Count < maxConcurrent)
             {
                 return;
             }
 
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var timer = Task.Delay(delay, owner.timeProvider, idle.Token);
-            var settlement = settled.Reader.WaitToReadAsync(idle.Token).AsTask();
+            var timer = delay > TimeSpan.Zero ? Task.Delay(delay, owner.timeProvider, idle.Token) : Task.Delay(Timeout.InfiniteTimeSpan, owner.timeProvider, idle.Token);
+            var settlement = finished.Reader.WaitToReadAsync(idle.Token).AsTask();
             await Task.WhenAny(wake, timer, settlement).ConfigureAwait(false);
             await idle.CancelAsync().ConfigureAwait(false);
         }
@@ -284,94 +391,38 @@ internal sealed class EmbeddedEventDispatcher(
         {
             var cloudEvent = stored.Event;
             EmbeddedTelemetry.OutboxLag.Record(Math.Max(0, owner.Now - stored.PublishedAt) / 1000.0, tags);
-            Exception? failure = null;
             ActivityContext.TryParse(cloudEvent.TraceParent, cloudEvent.TraceState, out var parent);
-            using (var activity = EmbeddedTelemetry.ActivitySource.StartActivity($"{topic} process", ActivityKind.Consumer, parent))
-            {
-                activity?.SetTag("messaging.system", "mesh.embedded");
-                activity?.SetTag("messaging.destination.name", topic);
-                activity?.SetTag("messaging.consumer.group.name", group);
-                activity?.SetTag("messaging.message.id", cloudEvent.Id);
-                activity?.SetTag("messaging.delivery.attempt", attempts + 1);
-                try
-                {
-                    var scope = owner.scopeFactory.CreateAsyncScope();
-                    await using (scope.ConfigureAwait(false))
-                    {
-                        var handler = (IEventHandler)scope.ServiceProvider.GetRequiredService(subscription.HandlerType);
-                        await handler.HandleAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception) when (cancellationToken.IsCancellationRequested)
-                {
-                    // Stopping: not the handler's fault, so no attempt is counted; it is delivered again after restart.
-                    settled.Writer.TryWrite(new Settled(stored.Seq, attempts, RetryAt: null));
-                    return;
-                }
-#pragma warning disable CA1031 // A handler failure is what retries and dead-lettering are for.
-                catch (Exception exception)
-#pragma warning restore CA1031
-                {
-                    failure = exception;
-                    activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-                }
-            }
-
-            var attempt = attempts + 1;
-            settled.Writer.TryWrite(await RecordOutcomeAsync(stored, attempt, failure).ConfigureAwait(false));
-        }
-
-        private async Task<Settled> RecordOutcomeAsync(StoredEvent stored, int attempt, Exception? failure)
-        {
-            var cloudEvent = stored.Event;
-            var handlerName = subscription.HandlerType.Name;
+            using var activity = EmbeddedTelemetry.ActivitySource.StartActivity($"{topic} process", ActivityKind.Consumer, parent);
+            activity?.SetTag("messaging.system", "mesh.embedded");
+            activity?.SetTag("messaging.destination.name", topic);
+            activity?.SetTag("messaging.consumer.group.name", group);
+            activity?.SetTag("messaging.message.id", cloudEvent.Id);
+            activity?.SetTag("messaging.delivery.attempt", attempts + 1);
+            Finished outcome;
             try
             {
-                if (failure is null)
+                var scope = owner.scopeFactory.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
                 {
-                    await Database.WriteAsync(c => Outbox.Settle(c, group, topic, stored.Seq), 64, CancellationToken.None).ConfigureAwait(false);
-                    EmbeddedTelemetry.Deliveries.Add(1, [.. tags, new("outcome", "ok")]);
-                    return new Settled(stored.Seq, attempt, RetryAt: null);
+                    var handler = (IEventHandler)scope.ServiceProvider.GetRequiredService(subscription.HandlerType);
+                    await handler.HandleAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
                 }
 
-                EmbeddedTelemetry.Deliveries.Add(1, [.. tags, new("outcome", "error")]);
-                if (attempt >= subscription.MaxAttempts)
-                {
-                    var deadLetterTopic = subscription.DeadLetterTopic;
-                    var deadLetter = cloudEvent with { Topic = deadLetterTopic };
-                    await Database.WriteAsync(
-                        c =>
-                        {
-                            Outbox.Insert(c, deadLetter, deadLetterTopic);
-                            return Outbox.Settle(c, group, topic, stored.Seq);
-                        },
-                        Outbox.EstimateBytes(deadLetter),
-                        CancellationToken.None).ConfigureAwait(false);
-                    owner.signals.Notify(deadLetterTopic);
-                    EmbeddedTelemetry.DeadLetters.Add(1, tags);
-                    Log.DeadLettered(owner.logger, handlerName, cloudEvent.Id, topic, group, attempt, deadLetterTopic, failure);
-                    return new Settled(stored.Seq, attempt, RetryAt: null);
-                }
-
-                var delay = Backoff(subscription, attempt);
-                var dueAt = owner.Now + (long)delay.TotalMilliseconds;
-                await Database.WriteAsync(c => Outbox.ScheduleRetry(c, group, topic, stored.Seq, attempt, dueAt), 64, CancellationToken.None)
-                    .ConfigureAwait(false);
-                Log.HandlerFailed(owner.logger, handlerName, cloudEvent.Id, topic, group, attempt, subscription.MaxAttempts, delay, failure);
-                return new Settled(stored.Seq, attempt, dueAt);
+                outcome = new Finished(stored, attempts + 1, Outcome.Succeeded, null);
             }
-            catch (ObjectDisposedException)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
-                // The file closed under us (shutdown): the delivery is still unsettled there and comes back after restart.
-                return new Settled(stored.Seq, attempt - 1, RetryAt: null);
+                outcome = new Finished(stored, attempts, Outcome.Abandoned, null);
             }
-#pragma warning disable CA1031 // Recording failed (e.g. disk full): keep the event pending in memory and try again later.
+#pragma warning disable CA1031 // A handler failure is what retries and dead-lettering are for.
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                Log.LaneFailed(owner.logger, topic, group, exception);
-                return new Settled(stored.Seq, attempt - 1, owner.Now + (long)RestartDelay.TotalMilliseconds);
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                outcome = new Finished(stored, attempts + 1, Outcome.Failed, exception);
             }
+
+            finished.Writer.TryWrite(outcome);
         }
     }
 }

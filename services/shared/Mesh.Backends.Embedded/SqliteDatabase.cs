@@ -55,6 +55,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly TaskCompletionSource writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, SqliteCommand> control = new(StringComparer.Ordinal);
     private readonly KeyValuePair<string, object?>[] metricTags;
+    private readonly System.Collections.Concurrent.ConcurrentBag<ReadSession> idleReaders = [];
+    private readonly int maxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
     private long writes;
     private long commits;
     private int disposed;
@@ -74,7 +76,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         var busySeconds = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
         var common = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Cache = SqliteCacheMode.Private, DefaultTimeout = busySeconds };
         var writeBuilder = new SqliteConnectionStringBuilder(common.ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
-        readConnectionString = new SqliteConnectionStringBuilder(common.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ConnectionString;
+        readConnectionString = new SqliteConnectionStringBuilder(common.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString;
 
         writer = new SqliteConnection(writeBuilder.ConnectionString);
         try
@@ -83,6 +85,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             var journalMode = Scalar<string>("PRAGMA journal_mode = WAL;") ?? "?";
             Execute($"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
             Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            // After a checkpoint the WAL is truncated back to this size, so one burst of 4 MiB values does not keep a huge file.
+            Execute("PRAGMA journal_size_limit = 67108864;");
             Execute(Schema);
             context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
@@ -108,7 +112,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     public EmbeddedWriteStatistics Statistics => new(Interlocked.Read(ref writes), Interlocked.Read(ref commits));
 
-    /// <summary>Queues <paramref name="apply"/> for the next group commit and completes once it is durable.</summary>
+    /// <summary>
+    /// Queues <paramref name="apply"/> for the next group commit and completes once it is durable.
+    /// <paramref name="cancellationToken"/> is honoured until the writer takes the write; after that
+    /// the outcome is always reported, so a caller never sees "cancelled" for a write that happened.
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<WriteContext, T> apply, int estimatedBytes, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
@@ -128,13 +136,44 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         return await command.Task.ConfigureAwait(false);
     }
 
-    /// <summary>Opens a pooled read-only connection (WAL: readers see the last commit and never block the writer).</summary>
-    public SqliteConnection OpenRead()
+    /// <summary>Rents a read-only connection (WAL: readers see the last commit and never block the writer).</summary>
+    public ReadSession OpenRead()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        if (idleReaders.TryTake(out var session))
+        {
+            return session;
+        }
+
         var connection = new SqliteConnection(readConnectionString);
         connection.Open();
-        return connection;
+        return new ReadSession(this, connection);
+    }
+
+    internal void Return(ReadSession session)
+    {
+        if (Volatile.Read(ref disposed) == 0 && idleReaders.Count < maxIdleReaders)
+        {
+            idleReaders.Add(session);
+
+            // DisposeAsync drains the pool after setting the flag; if that happened before our Add, drain again.
+            if (Volatile.Read(ref disposed) != 0)
+            {
+                CloseIdleReaders();
+            }
+
+            return;
+        }
+
+        session.Close();
+    }
+
+    private void CloseIdleReaders()
+    {
+        while (idleReaders.TryTake(out var session))
+        {
+            session.Close();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -153,11 +192,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             command.Dispose();
         }
 
-        using (var pooled = new SqliteConnection(readConnectionString))
-        {
-            SqliteConnection.ClearPool(pooled);
-        }
-
+        CloseIdleReaders();
         await writer.DisposeAsync().ConfigureAwait(false);
         await lockFile.DisposeAsync().ConfigureAwait(false);
         Log.Closed(logger, DatabasePath);

@@ -58,12 +58,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     {
         var keyBytes = EncodeKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = database.OpenRead();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT version, value FROM kv WHERE key = $k;";
-        command.Parameters.AddWithValue("$k", keyBytes);
-        using var reader = command.ExecuteReader();
-        return ValueTask.FromResult(reader.Read() ? ReadItem(key, reader) : null);
+        using var session = database.OpenRead();
+        return ValueTask.FromResult(Read(session, key, keyBytes));
     }
 
     /// <inheritdoc />
@@ -72,26 +68,21 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(keys);
         var encoded = keys.Select(EncodeKey).ToArray();
         cancellationToken.ThrowIfCancellationRequested();
-        var items = new List<StateItem>(keys.Count);
-        using var connection = database.OpenRead();
-
-        // One read transaction: every key is read from the same snapshot.
-        using var transaction = connection.BeginTransaction(deferred: true);
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT version, value FROM kv WHERE key = $k;";
-        var parameter = command.Parameters.Add("$k", SqliteType.Blob);
-        for (var i = 0; i < encoded.Length; i++)
+        using var session = database.OpenRead();
+        var items = session.InSnapshot(s =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            parameter.Value = encoded[i];
-            using var reader = command.ExecuteReader();
-            if (reader.Read())
+            var found = new List<StateItem>(keys.Count);
+            for (var i = 0; i < encoded.Length; i++)
             {
-                items.Add(ReadItem(keys[i], reader));
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Read(s, keys[i], encoded[i]) is { } item)
+                {
+                    found.Add(item);
+                }
             }
-        }
 
+            return found;
+        });
         return ValueTask.FromResult<IReadOnlyList<StateItem>>(items);
     }
 
@@ -200,11 +191,10 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         }
 
         var upper = UpperBound(prefixBytes);
-        using var connection = database.OpenRead();
-        using var command = connection.CreateCommand();
-        command.CommandText = (inclusive ? "SELECT key, version, value FROM kv WHERE key >= $lo" : "SELECT key, version, value FROM kv WHERE key > $lo")
+        using var session = database.OpenRead();
+        var command = session.Command((inclusive ? "SELECT key, version, value FROM kv WHERE key >= $lo" : "SELECT key, version, value FROM kv WHERE key > $lo")
             + (upper is null ? string.Empty : " AND key < $hi")
-            + " ORDER BY key LIMIT $n;";
+            + " ORDER BY key LIMIT $n;");
         command.Parameters.AddWithValue("$lo", lower);
         if (upper is not null)
         {
@@ -226,8 +216,13 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     /// <summary>Flushes queued writes and closes the file when this store opened it.</summary>
     public ValueTask DisposeAsync() => ownsDatabase ? database.DisposeAsync() : ValueTask.CompletedTask;
 
-    private static StateItem ReadItem(string key, SqliteDataReader reader) =>
-        new(key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture));
+    private static StateItem? Read(ReadSession session, string key, byte[] keyBytes)
+    {
+        var command = session.Command("SELECT version, value FROM kv WHERE key = $k;");
+        command.Parameters.AddWithValue("$k", keyBytes);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new StateItem(key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)) : null;
+    }
 
     private static void CheckPrecondition(WriteContext context, string key, byte[] keyBytes, string? expectedETag)
     {

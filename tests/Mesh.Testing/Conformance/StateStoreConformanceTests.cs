@@ -383,11 +383,11 @@ public abstract class StateStoreConformanceTests : IAsyncLifetime
     {
         const int Writers = 16;
         var etag = await Store.SetAsync("race", Bytes("start"));
-        using var go = new ManualResetEventSlim(false);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var attempts = Enumerable.Range(0, Writers).Select(i => Task.Run(async () =>
         {
-            go.Wait();
+            await go.Task;
             try
             {
                 return (Writer: i, ETag: (string?)await Store.SetAsync("race", Bytes($"writer {i}"), etag));
@@ -397,7 +397,7 @@ public abstract class StateStoreConformanceTests : IAsyncLifetime
                 return (Writer: i, ETag: (string?)null);
             }
         })).ToList();
-        go.Set();
+        go.SetResult();
         var results = await Task.WhenAll(attempts);
 
         var winner = results.Should().ContainSingle(r => r.ETag != null).Subject;
