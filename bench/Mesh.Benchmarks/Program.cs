@@ -1,3 +1,4 @@
 using BenchmarkDotNet.Running;
+using Mesh.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(RegistryLookupBenchmarks).Assembly).Run(args);
