@@ -1,4 +1,4 @@
-using Google.Rpc;
+using Mesh.ServiceDefaults.Errors;
 using Grpc.Core;
 using Mesh.Errors;
 
@@ -11,10 +11,9 @@ public static class GrpcAssertions
     {
         var thrown = (await call.Should().ThrowAsync<RpcException>()).Which;
         thrown.StatusCode.Should().Be(code, thrown.Status.Detail);
-        var status = thrown.GetRpcStatus();
-        status.Should().NotBeNull("every domain error carries a google.rpc.Status");
-        status!.GetDetail<ErrorInfo>()?.Reason.Should().Be(reason);
-        status.GetDetail<ErrorInfo>().Should().NotBeNull("every domain error carries an ErrorInfo");
+        thrown.MeshErrorInfo().Should().NotBeNull("every domain error carries a google.rpc.Status with an ErrorInfo");
+        thrown.MeshReason().Should().Be(reason);
+        thrown.MeshErrorInfo()!.Domain.Should().Be(MeshExceptionInterceptor.ErrorDomain);
         return thrown;
     }
 

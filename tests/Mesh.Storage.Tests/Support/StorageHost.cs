@@ -1,5 +1,6 @@
 using Grpc.Net.Client;
 using Mesh.Contracts.Storage.V1;
+using Mesh.ServiceDefaults.Errors;
 using Mesh.State;
 using Mesh.Storage.Domain;
 using Mesh.Storage.Infrastructure;
