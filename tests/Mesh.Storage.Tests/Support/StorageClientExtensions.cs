@@ -17,14 +17,22 @@ public static class StorageClientExtensions
     public static async Task<PutBlobResponse> PutAsync(this StorageService.StorageServiceClient client, byte[] content, PutBlobHeader? header = null, int messageSize = TestData.MiB)
     {
         using var call = client.PutBlob();
-        await call.RequestStream.WriteAsync(new PutBlobRequest { Header = header ?? new PutBlobHeader { MediaType = "application/octet-stream" } });
-        for (var offset = 0; offset < content.Length; offset += messageSize)
+        try
         {
-            var data = ByteString.CopyFrom(content, offset, Math.Min(messageSize, content.Length - offset));
-            await call.RequestStream.WriteAsync(new PutBlobRequest { Data = data });
+            await call.RequestStream.WriteAsync(new PutBlobRequest { Header = header ?? new PutBlobHeader { MediaType = "application/octet-stream" } });
+            for (var offset = 0; offset < content.Length; offset += messageSize)
+            {
+                var data = ByteString.CopyFrom(content, offset, Math.Min(messageSize, content.Length - offset));
+                await call.RequestStream.WriteAsync(new PutBlobRequest { Data = data });
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The server refused before reading everything; the refusal itself is in the response.
         }
 
-        await call.RequestStream.CompleteAsync();
         return await call;
     }
 

@@ -270,6 +270,7 @@ public sealed class ChunkedBlobStore(
             {
                 for (var index = first; index <= last; index++)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     var value = await next.ConfigureAwait(false);
                     next = index < last ? FetchChunkAsync(manifest, index + 1, cancellationToken) : Task.FromResult(ReadOnlyMemory<byte>.Empty);
 

@@ -36,18 +36,27 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
                 header.ExpectedSha256 = UnsafeByteOperations.UnsafeWrap(expected.ToArray());
             }
 
-            await call.RequestStream.WriteAsync(new PutBlobRequest { Header = header }, cancellationToken).ConfigureAwait(false);
-            await foreach (var segment in content.WithCancellation(cancellationToken).ConfigureAwait(false))
+            try
             {
-                for (var piece = 0; piece < segment.Length; piece += StorageGrpcService.MaxDataPerMessage)
+                await call.RequestStream.WriteAsync(new PutBlobRequest { Header = header }, cancellationToken).ConfigureAwait(false);
+                await foreach (var segment in content.WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
-                    // No copy: WriteAsync has serialized the message when it completes, before the caller may reuse the segment.
-                    var data = segment.Slice(piece, Math.Min(StorageGrpcService.MaxDataPerMessage, segment.Length - piece));
-                    await call.RequestStream.WriteAsync(new PutBlobRequest { Data = UnsafeByteOperations.UnsafeWrap(data) }, cancellationToken).ConfigureAwait(false);
+                    for (var piece = 0; piece < segment.Length; piece += StorageGrpcService.MaxDataPerMessage)
+                    {
+                        // No copy: WriteAsync has serialized the message when it completes, before the caller may reuse the segment.
+                        var data = segment.Slice(piece, Math.Min(StorageGrpcService.MaxDataPerMessage, segment.Length - piece));
+                        await call.RequestStream.WriteAsync(new PutBlobRequest { Data = UnsafeByteOperations.UnsafeWrap(data) }, cancellationToken).ConfigureAwait(false);
+                    }
                 }
+
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The server refused early (bad header, mismatch, too large) and reset the stream under our
+                // writes; the refusal with its reason is in the response status, awaited below.
             }
 
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             var response = await call.ResponseAsync.ConfigureAwait(false);
             return new BlobPutResult(BlobInfoMapper.FromProto(response.Blob), response.Created);
         }
