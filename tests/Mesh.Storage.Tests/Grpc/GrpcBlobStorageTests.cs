@@ -46,6 +46,17 @@ public sealed class GrpcBlobStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PutAsync_RefusedWhileStillSending_ThrowsTheRefusalNotACancellation()
+    {
+        var request = new BlobPutRequest("application/pdf") { ExpectedSize = 10 };
+
+        var act = async () => await Remote.PutAsync(Segments(Random(8 * MiB), MiB), request);
+
+        await act.ShouldFailWith(ErrorKind.InvalidArgument, StorageReasons.SizeMismatch);
+        _server.State.CountKeys("blob/").Should().Be(0);
+    }
+
+    [Fact]
     public async Task OpenReadAsync_UnknownBlob_ThrowsBlobNotFound()
     {
         var act = async () => await Remote.OpenReadAsync(Sha256Hash.Of(Random(7)));
