@@ -1,0 +1,382 @@
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mesh.Contracts.Audit.V1;
+using Mesh.Contracts.Registry.V1;
+using Mesh.Contracts.Routing.V1;
+using Mesh.Contracts.Signature.V1;
+
+namespace Mesh.Client;
+
+/// <summary>
+/// A connection to Mesh for one agency: send signed documents, watch and download the inbox,
+/// acknowledge deliveries, report statuses, follow traces. Thread-safe; keep one per agency.
+/// </summary>
+public sealed class MeshClient : IDisposable
+{
+    private readonly GrpcChannel channel;
+    private readonly MeshClientOptions options;
+
+    private MeshClient(GrpcChannel channel, MeshClientOptions options)
+    {
+        this.channel = channel;
+        this.options = options;
+        Routing = new RoutingService.RoutingServiceClient(channel);
+        Registry = new RegistryService.RegistryServiceClient(channel);
+        Audit = new AuditService.AuditServiceClient(channel);
+        Signature = new SignatureService.SignatureServiceClient(channel);
+    }
+
+    /// <summary>The raw routing API.</summary>
+    public RoutingService.RoutingServiceClient Routing { get; }
+
+    /// <summary>The raw registry API.</summary>
+    public RegistryService.RegistryServiceClient Registry { get; }
+
+    /// <summary>The raw audit API.</summary>
+    public AuditService.AuditServiceClient Audit { get; }
+
+    /// <summary>The raw signature API.</summary>
+    public SignatureService.SignatureServiceClient Signature { get; }
+
+    /// <summary>Opens a connection (TLS with the agency's client certificate).</summary>
+    public static MeshClient Connect(MeshClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = options.ClientCertificate;
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = new X509CertificateCollection { client },
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => client,
+            },
+        };
+        if (options.TrustedCa is { } ca)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                using var server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                return chain.Build(server);
+            };
+        }
+
+        var grpc = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 8 * 1024 * 1024 });
+        return new MeshClient(grpc, options);
+    }
+
+    /// <summary>
+    /// Signs and sends a document. Digests are computed first; then the signed manifest and the
+    /// attachment bytes are streamed. A transient failure (connection lost, hub restarting) is
+    /// retried with the same request id, so the hub creates the document at most once and
+    /// returns the same receipt.
+    /// </summary>
+    /// <param name="header">The header; its From must be the caller's agency.</param>
+    /// <param name="attachments">The main document and the other attachments.</param>
+    /// <param name="requestId">Idempotency key; a new GUID when null.</param>
+    /// <param name="progress">Upload progress.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    public async Task<SendDocumentResponse> SendAsync(DocumentHeader header, IReadOnlyList<OutgoingAttachment> attachments, string? requestId = null, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(attachments);
+        var signer = options.SigningCertificate ?? throw new InvalidOperationException("MeshClientOptions.SigningCertificate is required to send.");
+        var manifest = new DocumentManifest { Header = header };
+        foreach (var a in attachments)
+        {
+            var (digest, size) = await DigestAsync(a, cancellationToken).ConfigureAwait(false);
+            manifest.Attachments.Add(new AttachmentDescriptor
+            {
+                Name = a.Name, MediaType = a.MediaType, Role = a.Role, Size = size, Sha256 = ByteString.CopyFrom(digest),
+                ContentId = a.ContentId, Description = a.Description,
+            });
+        }
+
+        var manifestBytes = manifest.ToByteArray();
+        var signature = CmsSigning.SignDetached(manifestBytes, signer);
+        var id = requestId ?? Guid.NewGuid().ToString("N");
+        return await RetryAsync(ct => SendOnceAsync(id, manifest, manifestBytes, signature, attachments, progress, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the caller's inbox.</summary>
+    public async Task<ListInboxResponse> ListInboxAsync(ListInboxRequest? request = null, CancellationToken cancellationToken = default) =>
+        await RetryAsync(async ct => await Routing.ListInboxAsync(request ?? new ListInboxRequest(), cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Watches the inbox from <paramref name="cursor"/>: every item after it, then new items as
+    /// they arrive. Survives disconnections: it reconnects from the last cursor it yielded, so
+    /// nothing is missed (an item may be seen again after a reconnect: discard it by item id).
+    /// </summary>
+    public async IAsyncEnumerable<InboxItem> WatchInboxAsync(string? cursor = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var last = cursor ?? "";
+        var failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var call = Routing.WatchInbox(new WatchInboxRequest { Cursor = last }, cancellationToken: cancellationToken);
+            var stream = call.ResponseStream;
+            while (true)
+            {
+                bool moved;
+                try
+                {
+                    moved = await stream.MoveNext(cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(Backoff(failures++), cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+
+                if (!moved)
+                {
+                    break;
+                }
+
+                failures = 0;
+                var message = stream.Current;
+                if (message.Heartbeat || message.Item is null)
+                {
+                    continue;
+                }
+
+                last = message.Item.Cursor;
+                yield return message.Item;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Downloads a document into <paramref name="directory"/>: each attachment is written to a
+    /// file and checked against the size and SHA-256 of the signed manifest. A dropped stream is
+    /// resumed from the bytes already written.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An attachment does not match the manifest.</exception>
+    public async Task<DownloadedDocument> DownloadAsync(string documentId, string directory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(directory);
+        var first = await RetryAsync(async ct =>
+        {
+            // The package comes first; the call is then dropped and each attachment fetched on its own, so each can resume.
+            using var call = Routing.DownloadDocument(new DownloadDocumentRequest { DocumentId = documentId }, cancellationToken: ct);
+            return await ReadPackageAsync(call.ResponseStream, ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        var manifest = DocumentManifest.Parser.ParseFrom(first.Manifest);
+        var files = new List<string>();
+        long done = 0, total = manifest.Attachments.Sum(a => a.Size);
+        foreach (var attachment in manifest.Attachments)
+        {
+            var path = Path.Combine(directory, SafeFileName(attachment.Name));
+            File.Delete(path);
+            await RetryAsync(async ct =>
+            {
+                await using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                using var call = Routing.DownloadDocument(new DownloadDocumentRequest { DocumentId = documentId, AttachmentName = attachment.Name, Offset = file.Length }, cancellationToken: ct);
+                await foreach (var part in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    if (part.PartCase != DownloadDocumentResponse.PartOneofCase.Chunk)
+                    {
+                        continue;
+                    }
+
+                    await file.WriteAsync(part.Chunk.Data.Memory, ct).ConfigureAwait(false);
+                    progress?.Report(new TransferProgress(attachment.Name, file.Length, attachment.Size, done + file.Length, total));
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+            await CheckFileAsync(path, attachment, cancellationToken).ConfigureAwait(false);
+            done += attachment.Size;
+            files.Add(path);
+        }
+
+        return new DownloadedDocument(first, manifest, files);
+    }
+
+    /// <summary>Acknowledges a delivery (transport level).</summary>
+    public async Task<AcknowledgeDeliveryResponse> AcknowledgeAsync(string deliveryId, AckOutcome outcome, string description = "", string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new AcknowledgeDeliveryRequest { RequestId = requestId ?? Guid.NewGuid().ToString("N"), DeliveryId = deliveryId, Outcome = outcome, Description = description };
+        return await RetryAsync(async ct => await Routing.AcknowledgeDeliveryAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Signs and reports a business status on a document.</summary>
+    public async Task<ReportStatusResponse> ReportStatusAsync(StatusReport report, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var signer = options.SigningCertificate ?? throw new InvalidOperationException("MeshClientOptions.SigningCertificate is required to report a status.");
+        var bytes = report.ToByteArray();
+        var request = new ReportStatusRequest
+        {
+            RequestId = requestId ?? Guid.NewGuid().ToString("N"),
+            Status = ByteString.CopyFrom(bytes),
+            StatusSignature = ByteString.CopyFrom(CmsSigning.SignDetached(bytes, signer)),
+        };
+        return await RetryAsync(async ct => await Routing.ReportStatusAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A document's per-recipient timeline.</summary>
+    public async Task<GetDocumentTraceResponse> TraceAsync(string documentId, CancellationToken cancellationToken = default) =>
+        await RetryAsync(async ct => await Routing.GetDocumentTraceAsync(new GetDocumentTraceRequest { DocumentId = documentId }, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Checks a receipt offline: the hub's CMS signature over the exact receipt bytes, made by
+    /// <paramref name="hubCertificate"/> (from SignatureService.GetSigningCertificate, kept by the adapter).
+    /// </summary>
+    /// <exception cref="CryptographicException">The signature does not verify or is not the hub's.</exception>
+    public static Receipt VerifyReceipt(ReadOnlySpan<byte> receiptBytes, ReadOnlySpan<byte> receiptSignature, X509Certificate2 hubCertificate)
+    {
+        ArgumentNullException.ThrowIfNull(hubCertificate);
+        using var signer = CmsSigning.VerifyDetached(receiptBytes, receiptSignature);
+        if (!signer.RawData.AsSpan().SequenceEqual(hubCertificate.RawData))
+        {
+            throw new CryptographicException("The receipt was not signed by the hub's signing certificate.");
+        }
+
+        return Receipt.Parser.ParseFrom(receiptBytes);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => channel.Dispose();
+
+    private async Task<SendDocumentResponse> SendOnceAsync(string requestId, DocumentManifest manifest, byte[] manifestBytes, byte[] signature, IReadOnlyList<OutgoingAttachment> attachments, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var call = Routing.SendDocument(cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new SendDocumentRequest
+        {
+            Header = new SendDocumentHeader { RequestId = requestId, Manifest = ByteString.CopyFrom(manifestBytes), ManifestSignature = ByteString.CopyFrom(signature) },
+        }, cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[Math.Clamp(options.ChunkSize, 16 * 1024, 1024 * 1024)];
+        long sent = 0, total = manifest.Attachments.Sum(a => a.Size);
+        try
+        {
+            for (var i = 0; i < attachments.Count; i++)
+            {
+                await using var stream = attachments[i].Open();
+                long offset = 0;
+                int read;
+                while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await call.RequestStream.WriteAsync(new SendDocumentRequest
+                    {
+                        Chunk = new AttachmentChunk { AttachmentIndex = i, Offset = offset, Data = ByteString.CopyFrom(buffer, 0, read) },
+                    }, cancellationToken).ConfigureAwait(false);
+                    offset += read;
+                    sent += read;
+                    progress?.Report(new TransferProgress(attachments[i].Name, offset, manifest.Attachments[i].Size, sent, total));
+                }
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+        {
+            // The hub may end the call early with its verdict (a refusal); surface that, not the write failure.
+        }
+
+        return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    private static async Task<DocumentPackage> ReadPackageAsync(IAsyncStreamReader<DownloadDocumentResponse> stream, CancellationToken cancellationToken)
+    {
+        while (await stream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            if (stream.Current.PartCase == DownloadDocumentResponse.PartOneofCase.Package)
+            {
+                return stream.Current.Package;
+            }
+        }
+
+        throw new InvalidDataException("The hub sent no package.");
+    }
+
+    private static async Task<(byte[] Digest, long Size)> DigestAsync(OutgoingAttachment attachment, CancellationToken cancellationToken)
+    {
+        await using var stream = attachment.Open();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long size = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            size += read;
+        }
+
+        return (hash.GetHashAndReset(), size);
+    }
+
+    private static async Task CheckFileAsync(string path, AttachmentDescriptor expected, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        if (file.Length != expected.Size)
+        {
+            throw new InvalidDataException($"{expected.Name}: {file.Length} bytes received, the manifest says {expected.Size}.");
+        }
+
+        var digest = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+        if (!digest.AsSpan().SequenceEqual(expected.Sha256.Span))
+        {
+            throw new InvalidDataException($"{expected.Name}: SHA-256 does not match the signed manifest.");
+        }
+    }
+
+    private async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (IsTransient(ex) && attempt < options.MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff(attempt - 1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int failures) =>
+        TimeSpan.FromMilliseconds(Math.Min(options.InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 8)), 10_000));
+
+    /// <summary>Whether a failure is worth retrying: the hub or the network, not a refusal.</summary>
+    public static bool IsTransient(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.StatusCode switch
+        {
+            Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded => true,
+            // A reset stream surfaces as INTERNAL/UNKNOWN without Mesh's ErrorInfo; a Mesh INTERNAL carries one.
+            Grpc.Core.StatusCode.Internal or Grpc.Core.StatusCode.Unknown => exception.GetRpcStatus()?.GetDetail<ErrorInfo>() is null,
+            _ => false,
+        };
+    }
+
+    private static string SafeFileName(string name)
+    {
+        var file = Path.GetFileName(name);
+        foreach (var c in Path.GetInvalidFileNameChars())
+        {
+            file = file.Replace(c, '_');
+        }
+
+        return string.IsNullOrWhiteSpace(file) || file is "." or ".." ? "attachment" : file;
+    }
+}
