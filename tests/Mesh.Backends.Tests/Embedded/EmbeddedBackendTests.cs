@@ -228,6 +228,17 @@ public sealed class EmbeddedBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_HandlerNotRegistered_Fails()
+    {
+        using var host = BuildHost(new Dictionary<string, string?>(), services => services
+            .AddSingleton(new Subscription("t", "g", typeof(RecordingHandler<GroupA>))));
+
+        var start = () => host.StartAsync();
+
+        await start.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
     public async Task PruneOnceAsync_SettledEventsOlderThanRetention_AreDeleted()
     {
         var probe = new EventProbe();
