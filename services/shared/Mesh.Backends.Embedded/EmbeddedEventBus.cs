@@ -23,7 +23,10 @@ public sealed class EmbeddedEventBus : IEventBus
     {
         ArgumentNullException.ThrowIfNull(cloudEvent);
         ArgumentException.ThrowIfNullOrEmpty(cloudEvent.Id, nameof(cloudEvent));
+        ArgumentException.ThrowIfNullOrEmpty(cloudEvent.Source, nameof(cloudEvent));
+        ArgumentException.ThrowIfNullOrEmpty(cloudEvent.Type, nameof(cloudEvent));
         ArgumentException.ThrowIfNullOrEmpty(cloudEvent.Topic, nameof(cloudEvent));
+        ArgumentNullException.ThrowIfNull(cloudEvent.DataContentType, nameof(cloudEvent));
         using var activity = EmbeddedTelemetry.ActivitySource.StartActivity($"{cloudEvent.Topic} publish", ActivityKind.Producer);
         activity?.SetTag("messaging.system", "mesh.embedded");
         activity?.SetTag("messaging.destination.name", cloudEvent.Topic);

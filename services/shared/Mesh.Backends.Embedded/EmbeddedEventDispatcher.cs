@@ -19,6 +19,7 @@ internal sealed class EmbeddedEventDispatcher(
     SqliteDatabase database,
     IEnumerable<Subscription> subscriptions,
     IServiceScopeFactory scopeFactory,
+    IServiceProviderIsService registrations,
     TopicSignals signals,
     IOptions<EmbeddedOptions> options,
     TimeProvider timeProvider,
@@ -44,11 +45,13 @@ internal sealed class EmbeddedEventDispatcher(
                 $"Consumer group '{duplicate.Key.ConsumerGroup}' subscribes to '{duplicate.Key.Topic}' more than once; a group has one handler per topic.");
         }
 
-        var invalid = declared.FirstOrDefault(s => !typeof(IEventHandler).IsAssignableFrom(s.HandlerType) || s.MaxAttempts < 1);
+        // Caught at start rather than by dead-lettering every event because the handler cannot be resolved.
+        var invalid = declared.FirstOrDefault(s =>
+            !typeof(IEventHandler).IsAssignableFrom(s.HandlerType) || !registrations.IsService(s.HandlerType) || s.MaxAttempts < 1);
         if (invalid is not null)
         {
             throw new InvalidOperationException(
-                $"Subscription {invalid.Topic}/{invalid.ConsumerGroup} needs a handler implementing {nameof(IEventHandler)} and MaxAttempts >= 1.");
+                $"Subscription {invalid.Topic}/{invalid.ConsumerGroup} needs a handler implementing {nameof(IEventHandler)} registered in DI, and MaxAttempts >= 1.");
         }
 
         return base.StartAsync(cancellationToken);

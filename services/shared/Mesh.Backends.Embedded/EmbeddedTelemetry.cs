@@ -20,7 +20,7 @@ public static class EmbeddedTelemetry
         "mesh.embedded.write.commit_duration", unit: "s", description: "Time to apply and commit one group of writes, fsync included.");
 
     internal static readonly Counter<long> Writes = Meter.CreateCounter<long>(
-        "mesh.embedded.writes", unit: "{write}", description: "Write requests processed by the writer, by outcome.");
+        "mesh.embedded.writes", unit: "{write}", description: "Write requests processed by the writer, by outcome (committed, rejected by a precondition, error).");
 
     internal static readonly Histogram<double> OutboxLag = Meter.CreateHistogram<double>(
         "mesh.embedded.outbox.lag", unit: "s", description: "Time from publish to the start of a delivery.");

@@ -295,7 +295,13 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         Interlocked.Increment(ref commits);
         EmbeddedTelemetry.BatchSize.Record(batch.Count, metricTags);
         EmbeddedTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
-        EmbeddedTelemetry.Writes.Add(batch.Count, new KeyValuePair<string, object?>("outcome", "committed"));
+        var rejected = failures.Count(f => f is not null);
+        EmbeddedTelemetry.Writes.Add(batch.Count - rejected, new KeyValuePair<string, object?>("outcome", "committed"));
+        if (rejected > 0)
+        {
+            EmbeddedTelemetry.Writes.Add(rejected, new KeyValuePair<string, object?>("outcome", "rejected"));
+        }
+
         for (var i = 0; i < batch.Count; i++)
         {
             if (failures[i] is { } failure)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using FluentAssertions;
@@ -225,6 +226,53 @@ public sealed class EmbeddedBackendTests : IDisposable
         var start = () => host.StartAsync();
 
         await start.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task StartAsync_HandlerNotRegistered_Fails()
+    {
+        using var host = BuildHost(new Dictionary<string, string?>(), services => services
+            .AddSingleton(new Subscription("t", "g", typeof(RecordingHandler<GroupA>))));
+
+        var start = () => host.StartAsync();
+
+        await start.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task Dispatcher_EventWithTraceParent_HandlerSpanJoinsThePublisherTrace()
+    {
+        const string TraceId = "0af7651916cd43dd8448eb211c80319c";
+        var eventId = Guid.NewGuid().ToString("N");
+        var consumerSpan = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == EmbeddedTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.Kind == ActivityKind.Consumer && Equals(activity.GetTagItem("messaging.message.id"), eventId))
+                {
+                    consumerSpan.TrySetResult(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var probe = new EventProbe();
+        using var host = BuildHost(new Dictionary<string, string?>(), services => services
+            .AddSingleton(probe)
+            .AddMeshSubscription<RecordingHandler<GroupA>>("t", "g"));
+        await host.StartAsync();
+
+        await host.Services.GetRequiredService<IEventBus>().PublishAsync(new CloudEvent(eventId, "/mesh/tests", Scripts.Ok, "t", Bytes("x"))
+        {
+            TraceParent = $"00-{TraceId}-b7ad6b7169203331-01",
+        });
+
+        var span = await Eventually.CompletesAsync(consumerSpan.Task, "the consumer span");
+        span.TraceId.ToHexString().Should().Be(TraceId);
+        span.ParentSpanId.ToHexString().Should().Be("b7ad6b7169203331");
+        await host.StopAsync();
     }
 
     [Fact]
