@@ -20,7 +20,23 @@ public sealed class SignatureEvidence
     public PdfSignatureCoverage? Pdf { get; set; }
     public List<string> Warnings { get; } = [];
 
-    public void FailIfFirst(SubIndication subIndication, string reason) => Failure ??= new Finding(subIndication, reason);
+    /// <summary>Keeps the first failure, except that a TOTAL-FAILED one outranks an INDETERMINATE one (EN 319 102-1 §5.3.4).</summary>
+    public void Fail(SubIndication subIndication, string reason)
+    {
+        if (Failure is null || (Failure.Indication == Indication.Indeterminate && SubIndications.IndicationOf(subIndication) == Indication.TotalFailed))
+        {
+            if (Failure is not null)
+            {
+                Warnings.Add($"{Failure.SubIndication.Code()}: {Failure.Reason}");
+            }
+
+            Failure = new Finding(subIndication, reason);
+        }
+        else
+        {
+            Warnings.Add($"{subIndication.Code()}: {reason}");
+        }
+    }
 }
 
 /// <summary>
