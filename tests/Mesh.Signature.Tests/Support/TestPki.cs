@@ -64,17 +64,9 @@ internal sealed class TestPki
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var from = notBefore ?? Now.AddDays(-30);
         var to = notAfter ?? Now.AddYears(1);
-        X509Certificate2 issued;
-        if (issuerNameOverride is not null)
-        {
-            using var issuerKey = issuer.GetECDsaPrivateKey()!;
-            issued = request.Create(issuerNameOverride, X509SignatureGenerator.CreateForECDsa(issuerKey), from, to, NextSerial());
-        }
-        else
-        {
-            issued = request.Create(issuer, from, to, NextSerial());
-        }
-
+        // The generator overload lets an ECDSA CA issue RSA leaves and issue under another name.
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        var issued = request.Create(issuerNameOverride ?? issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), from, to, NextSerial());
         using (issued)
         {
             return key switch
