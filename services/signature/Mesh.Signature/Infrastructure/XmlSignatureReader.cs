@@ -268,6 +268,7 @@ public sealed class XmlSignatureReader(SignatureValidation validation)
     private static bool ReferenceDigestMatches(XmlDocument document, XmlElement signature, XmlElement reference, XmlNamespaceManager ns)
     {
         var copy = (XmlDocument)document.CloneNode(deep: true);
+        copy.PreserveWhitespace = true;
         var copySignature = (XmlElement)copy.ImportNode(signature, deep: true);
         foreach (XmlElement candidate in copy.GetElementsByTagName("Signature", SignedXml.XmlDsigNamespaceUrl))
         {
@@ -283,11 +284,12 @@ public sealed class XmlSignatureReader(SignatureValidation validation)
         foreach (XmlElement transform in reference.SelectNodes("ds:Transforms/ds:Transform", ns)!)
         {
             var uri = transform.GetAttribute("Algorithm");
+            var prefixes = transform.SelectSingleNode("*[local-name()='InclusiveNamespaces']/@PrefixList")?.Value;
             Transform instance = uri switch
             {
                 Enveloped => new XmlDsigEnvelopedSignatureTransform(),
-                SignedXml.XmlDsigExcC14NTransformUrl => new XmlDsigExcC14NTransform(transform.SelectSingleNode("*[local-name()='InclusiveNamespaces']/@PrefixList")?.Value ?? ""),
-                SignedXml.XmlDsigExcC14NWithCommentsTransformUrl => new XmlDsigExcC14NWithCommentsTransform(transform.SelectSingleNode("*[local-name()='InclusiveNamespaces']/@PrefixList")?.Value ?? ""),
+                SignedXml.XmlDsigExcC14NTransformUrl => prefixes is null ? new XmlDsigExcC14NTransform() : new XmlDsigExcC14NTransform(prefixes),
+                SignedXml.XmlDsigExcC14NWithCommentsTransformUrl => prefixes is null ? new XmlDsigExcC14NWithCommentsTransform() : new XmlDsigExcC14NWithCommentsTransform(prefixes),
                 SignedXml.XmlDsigC14NWithCommentsTransformUrl => new XmlDsigC14NWithCommentsTransform(),
                 _ => new XmlDsigC14NTransform(),
             };
