@@ -99,8 +99,14 @@ public sealed partial class SignatureVerifier(
         Func<CancellationToken, ValueTask<List<SignatureEvidence>>> read,
         CancellationToken cancellationToken)
     {
+        var formatName = format switch
+        {
+            SignatureFormat.Pades => "pades",
+            SignatureFormat.XmlDsig => "xmldsig",
+            _ => "cms",
+        };
         using var activity = SignatureTelemetry.ActivitySource.StartActivity("Verify");
-        activity?.SetTag("mesh.signature.format", format.ToString());
+        activity?.SetTag("mesh.signature.format", formatName);
         var started = Stopwatch.GetTimestamp();
         var hits = validation.Chains.Hits;
         var misses = validation.Chains.Misses;
@@ -114,8 +120,16 @@ public sealed partial class SignatureVerifier(
 
         var report = new VerificationReport(format, reports);
         var indication = report.Indication.Code();
-        telemetry.Verifications.Add(reports.Length, new("format", format.ToString()), new("indication", indication));
-        telemetry.VerificationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("format", format.ToString()));
+        if (telemetry.Verifications.Enabled)
+        {
+            telemetry.Verifications.Add(reports.Length, new("format", formatName), new("indication", indication));
+        }
+
+        if (telemetry.VerificationDuration.Enabled)
+        {
+            telemetry.VerificationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("format", formatName));
+        }
+
         telemetry.ChainCacheHits.Add(validation.Chains.Hits - hits);
         telemetry.ChainCacheMisses.Add(validation.Chains.Misses - misses);
         activity?.SetTag("mesh.signature.indication", indication);

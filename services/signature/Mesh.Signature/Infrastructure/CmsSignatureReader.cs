@@ -207,7 +207,7 @@ public sealed class CmsSignatureReader(SignatureValidation validation)
             return;
         }
 
-        if (essCertId is { } ess && !EssCertIdMatches(ess.Span, essIsV2, certificate))
+        if (essCertId is { } ess && !EssCertIdMatches(ess, essIsV2, certificate))
         {
             e.Fail(SubIndication.NoSigningCertificateFound, "the ESS signing-certificate attribute does not identify the certificate that matches sid (RFC 5035 §5.4)");
         }
@@ -328,10 +328,10 @@ public sealed class CmsSignatureReader(SignatureValidation validation)
         e.SigningTimeSource = SigningTimeSource.Timestamp;
     }
 
-    private static bool EssCertIdMatches(ReadOnlySpan<byte> value, bool v2, CertificateFacts certificate)
+    private static bool EssCertIdMatches(ReadOnlyMemory<byte> value, bool v2, CertificateFacts certificate)
     {
         // RFC 5035 §3 SigningCertificateV2 / RFC 2634 §5.4 SigningCertificate: the first ESSCertID names the signer.
-        var outer = new AsnReader(value.ToArray(), AsnEncodingRules.DER).ReadSequence();
+        var outer = new AsnReader(value, AsnEncodingRules.DER).ReadSequence();
         var first = outer.ReadSequence().ReadSequence();
         var hash = HashAlgorithmName.SHA1;
         if (v2)
@@ -345,7 +345,7 @@ public sealed class CmsSignatureReader(SignatureValidation validation)
         }
 
         var expected = first.ReadOctetString();
-        var actual = Hash(hash, [certificate.Certificate.RawData]);
+        var actual = hash == HashAlgorithmName.SHA256 ? certificate.ThumbprintBytes : Hash(hash, [certificate.Der]);
         return CryptographicOperations.FixedTimeEquals(expected, actual);
     }
 
@@ -364,7 +364,7 @@ public sealed class CmsSignatureReader(SignatureValidation validation)
             }
 
             if (candidate.SerialHex == signer.SerialHex
-                && (candidate.Certificate.IssuerName.RawData.AsSpan().SequenceEqual(signer.Issuer.Span)
+                && (candidate.IssuerDer.Span.SequenceEqual(signer.Issuer.Span)
                     || candidate.IssuerKey == CertificateFacts.NameKey(new X500DistinguishedName(signer.Issuer.Span))))
             {
                 return candidate;

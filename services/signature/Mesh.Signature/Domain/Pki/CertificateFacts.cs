@@ -27,7 +27,9 @@ public sealed class CertificateFacts
     public CertificateFacts(X509Certificate2 certificate)
     {
         Certificate = certificate;
-        Thumbprint = Convert.ToHexString(SHA256.HashData(certificate.RawData));
+        Der = certificate.RawData;
+        ThumbprintBytes = SHA256.HashData(Der);
+        Thumbprint = Convert.ToHexString(ThumbprintBytes);
         var reader = new AsnReader(certificate.RawData, AsnEncodingRules.DER).ReadSequence();
         Tbs = reader.ReadEncodedValue();
         var (oid, parameters) = Algorithms.ReadAlgorithmIdentifier(reader);
@@ -35,6 +37,7 @@ public sealed class CertificateFacts
         SignatureValue = reader.ReadBitString(out _);
         reader.ThrowIfNotEmpty();
 
+        IssuerDer = certificate.IssuerName.RawData;
         SubjectKey = NameKey(certificate.SubjectName);
         IssuerKey = NameKey(certificate.IssuerName);
         SerialHex = NormaliseSerial(certificate.SerialNumberBytes.Span);
@@ -84,6 +87,10 @@ public sealed class CertificateFacts
 
     public X509Certificate2 Certificate { get; }
 
+    public byte[] Der { get; }
+
+    public byte[] ThumbprintBytes { get; }
+
     /// <summary>Upper-case hex SHA-256 of the DER (the registry's binding key and the cache key).</summary>
     public string Thumbprint { get; }
 
@@ -92,6 +99,8 @@ public sealed class CertificateFacts
     public SignatureAlgorithm SignatureAlgorithm { get; }
 
     public byte[] SignatureValue { get; }
+
+    public ReadOnlyMemory<byte> IssuerDer { get; }
 
     public string SubjectKey { get; }
 
