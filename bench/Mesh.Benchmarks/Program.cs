@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+using Mesh.Benchmarks;
+
+BenchmarkSwitcher.FromAssembly(typeof(RegistryLookupBenchmarks).Assembly).Run(args);

@@ -1,0 +1,290 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using FluentAssertions;
+using Mesh.Backends.Embedded;
+using Mesh.Events;
+using Mesh.State;
+using Mesh.Testing;
+using Mesh.Testing.Conformance;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Mesh.Backends.Tests.Embedded;
+
+/// <summary>What the conformance suite cannot see: files, group commit, WAL, options, shutdown.</summary>
+public sealed class EmbeddedBackendTests : IDisposable
+{
+    private readonly TempDirectory root = new();
+
+    public void Dispose() => root.Dispose();
+
+    private EmbeddedOptions Options(string name = "db") => new() { DataDirectory = root.Sub(name) };
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    private IHost BuildHost(Dictionary<string, string?> settings, Action<IServiceCollection>? configure = null)
+    {
+        settings.TryAdd($"{EmbeddedOptions.SectionName}:DataDirectory", root.Sub("host"));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLogging();
+        configure?.Invoke(builder.Services);
+        builder.Services.AddMeshEmbeddedBackend(configuration);
+        return builder.Build();
+    }
+
+    private static long Count(string databasePath, string table)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {table};";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Open_NewDirectory_UsesWalJournal()
+    {
+        await using var store = SqliteStateStore.Open(Options());
+        await store.SetAsync("k", Bytes("v"));
+
+        await using var connection = new SqliteConnection($"Data Source={store.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        var mode = (string?)await command.ExecuteScalarAsync();
+
+        mode.Should().Be("wal");
+        File.Exists(store.DatabasePath + "-wal").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task SetAsync_SixtyFourConcurrentWriters_FewerCommitsThanWrites()
+    {
+        const int Writers = 64;
+        const int WritesEach = 20;
+        await using var store = SqliteStateStore.Open(Options());
+        var before = store.Statistics;
+        var batchSizes = new List<int>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == EmbeddedTelemetry.Name && instrument.Name == "mesh.embedded.write.batch_size")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            // Other tests write through the same static meter; keep only this store's commits.
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "mesh.embedded.database" && Equals(tag.Value, store.DatabasePath))
+                {
+                    lock (batchSizes)
+                    {
+                        batchSizes.Add(value);
+                    }
+                }
+            }
+        });
+        listener.Start();
+
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < WritesEach; i++)
+            {
+                await store.SetAsync($"w{w}/{i}", Bytes("value"));
+            }
+        })));
+
+        var delta = store.Statistics with { Writes = store.Statistics.Writes - before.Writes, Commits = store.Statistics.Commits - before.Commits };
+        delta.Writes.Should().Be(Writers * WritesEach);
+        delta.Commits.Should().BeLessThan(delta.Writes / 2, "concurrent writes share one fsync");
+        lock (batchSizes)
+        {
+            batchSizes.Sum().Should().Be(Writers * WritesEach);
+            batchSizes.Max().Should().BeGreaterThan(1);
+        }
+
+        (await store.ScanAsync("w", afterKey: null, limit: 10_000)).Should().HaveCount(Writers * WritesEach);
+    }
+
+    [Fact]
+    public async Task SetAsync_FailingPreconditionsInSameBatch_OnlyThoseCallersFail()
+    {
+        await using var store = SqliteStateStore.Open(Options());
+        var etags = new Dictionary<string, string>();
+        for (var i = 0; i < 32; i++)
+        {
+            etags[$"k{i}"] = await store.SetAsync($"k{i}", Bytes("v0"));
+        }
+
+        var writes = Enumerable.Range(0, 32).Select(async i =>
+        {
+            var expected = i % 2 == 0 ? etags[$"k{i}"] : "stale";
+            try
+            {
+                await store.SetAsync($"k{i}", Bytes("v1"), expected);
+                return (i, ok: true);
+            }
+            catch (ETagMismatchException)
+            {
+                return (i, ok: false);
+            }
+        }).ToList();
+        var results = await Task.WhenAll(writes);
+
+        results.Should().AllSatisfy(r => r.ok.Should().Be(r.i % 2 == 0));
+        var items = await store.GetBulkAsync([.. Enumerable.Range(0, 32).Select(i => $"k{i}")]);
+        items.Should().AllSatisfy(item =>
+            Encoding.UTF8.GetString(item.Value.Span).Should().Be(int.Parse(item.Key[1..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 0 ? "v1" : "v0"));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WritesStillQueued_AreCommittedAndSurviveReopen()
+    {
+        var options = Options();
+        var store = SqliteStateStore.Open(options);
+        var pending = Enumerable.Range(0, 200).Select(i => store.SetAsync($"q/{i:D3}", Bytes($"{i}")).AsTask()).ToList();
+
+        await store.DisposeAsync();
+
+        await Task.WhenAll(pending);
+        await using var reopened = SqliteStateStore.Open(options);
+        (await reopened.ScanAsync("q/", afterKey: null, limit: 1000)).Should().HaveCount(200);
+    }
+
+    [Fact]
+    public async Task Open_SameDirectoryTwice_SecondOpenFails()
+    {
+        var options = Options();
+        await using var first = SqliteStateStore.Open(options);
+
+        var second = () => SqliteStateStore.Open(options);
+
+        second.Should().Throw<IOException>();
+    }
+
+    [Fact]
+    public async Task SetAsync_AfterDispose_ThrowsObjectDisposed()
+    {
+        var store = SqliteStateStore.Open(Options());
+        await store.DisposeAsync();
+
+        var write = async () => await store.SetAsync("k", Bytes("v"));
+
+        await write.Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public async Task AddMeshEmbeddedBackend_StateAndBusInOneHost_ShareOneFileThatSurvivesRestart()
+    {
+        var settings = new Dictionary<string, string?> { [$"{EmbeddedOptions.SectionName}:Synchronous"] = "Normal" };
+        string databasePath;
+        using (var host = BuildHost(settings))
+        {
+            await host.StartAsync();
+            var store = host.Services.GetRequiredService<SqliteStateStore>();
+            host.Services.GetRequiredService<IStateStore>().Should().BeSameAs(store);
+            host.Services.GetRequiredService<IOptions<EmbeddedOptions>>().Value.Synchronous.Should().Be(SqliteSynchronous.Normal);
+            await store.SetAsync("doc/1", Bytes("accepted"));
+            await host.Services.GetRequiredService<IEventBus>().PublishAsync(new CloudEvent("e1", "/mesh/tests", Scripts.Ok, "documents", Bytes("x")));
+            databasePath = store.DatabasePath;
+            await host.StopAsync();
+        }
+
+        await using var reopened = SqliteStateStore.Open(new EmbeddedOptions { DataDirectory = Path.GetDirectoryName(databasePath)! });
+
+        Encoding.UTF8.GetString((await reopened.GetAsync("doc/1"))!.Value.Span).Should().Be("accepted");
+        reopened.DatabasePath.Should().Be(databasePath);
+    }
+
+    [Fact]
+    public async Task StartAsync_InvalidOptions_FailsValidation()
+    {
+        using var host = BuildHost(new Dictionary<string, string?> { [$"{EmbeddedOptions.SectionName}:MaxBatchSize"] = "0" });
+
+        var start = () => host.StartAsync();
+
+        await start.Should().ThrowAsync<OptionsValidationException>();
+    }
+
+    [Fact]
+    public async Task StartAsync_SameGroupSubscribedTwiceToOneTopic_Fails()
+    {
+        using var host = BuildHost(new Dictionary<string, string?>(), services => services
+            .AddMeshSubscription<RecordingHandler<GroupA>>("t", "g")
+            .AddMeshSubscription<RecordingHandler<GroupB>>("t", "g"));
+
+        var start = () => host.StartAsync();
+
+        await start.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task PruneOnceAsync_SettledEventsOlderThanRetention_AreDeleted()
+    {
+        var probe = new EventProbe();
+        var settings = new Dictionary<string, string?> { [$"{EmbeddedOptions.SectionName}:OutboxRetention"] = "00:00:00" };
+        void Configure(IServiceCollection services) => services.AddSingleton(probe).AddMeshSubscription<RecordingHandler<GroupA>>("t", "g");
+        string databasePath;
+        using (var first = BuildHost(settings, Configure))
+        {
+            await first.StartAsync();
+            await first.Services.GetRequiredService<IEventBus>().PublishAsync(new CloudEvent("e1", "/mesh/tests", Scripts.Ok, "t", Bytes("x")));
+            await first.Services.GetRequiredService<IEventBus>().PublishAsync(new CloudEvent("e2", "/mesh/tests", Scripts.Ok, "never-subscribed", Bytes("y")));
+            await probe.WaitUntilAsync(p => p.Count(RecordingHandler<GroupA>.Name, "e1") == 1, "e1 is delivered");
+            databasePath = first.Services.GetRequiredService<SqliteStateStore>().DatabasePath;
+            await first.StopAsync();
+        }
+
+        int pruned;
+        using (var second = BuildHost(settings, Configure))
+        {
+            var dispatcher = second.Services.GetServices<IHostedService>().OfType<EmbeddedEventDispatcher>().Single();
+            pruned = await dispatcher.PruneOnceAsync(CancellationToken.None);
+        }
+
+        pruned.Should().Be(1);
+        Count(databasePath, "outbox").Should().Be(1, "only the event of a topic nobody has consumed yet is kept");
+        Count(databasePath, "delivery").Should().Be(0);
+        probe.Count(RecordingHandler<GroupA>.Name, "e1").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Dispatcher_HandlerFailedThenRestart_KeepsAttemptsAndBackoffSchedule()
+    {
+        var probe = new EventProbe();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = new Dictionary<string, string?>();
+        Subscription Slow(Subscription s) => s with { MaxAttempts = 3, InitialBackoff = TimeSpan.FromHours(1), MaxBackoff = TimeSpan.FromHours(1) };
+        using (var first = BuildHost(settings, services => services.AddSingleton<TimeProvider>(clock).AddSingleton(probe).AddMeshSubscription<ScriptedHandler<GroupA>>("t", "g", Slow)))
+        {
+            await first.StartAsync();
+            await first.Services.GetRequiredService<IEventBus>().PublishAsync(new CloudEvent("poison", "/mesh/tests", Scripts.FailAlways, "t", Bytes("x")));
+            await probe.WaitUntilAsync(p => p.Count(ScriptedHandler<GroupA>.Name, "poison") == 1, "the first attempt");
+            await first.StopAsync();
+        }
+
+        using var second = BuildHost(settings, services => services
+            .AddSingleton<TimeProvider>(clock)
+            .AddSingleton(probe)
+            .AddMeshSubscription<ScriptedHandler<GroupA>>("t", "g", s => Slow(s) with { InitialBackoff = TimeSpan.Zero, MaxBackoff = TimeSpan.Zero })
+            .AddMeshSubscription<RecordingHandler<DeadLetterReaders>>("t.deadletter", "dl"));
+        await second.StartAsync();
+        clock.Advance(TimeSpan.FromMinutes(59));
+        probe.Count(ScriptedHandler<GroupA>.Name, "poison").Should().Be(1, "the retry persisted before the restart is not due yet");
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+
+        await probe.WaitUntilAsync(p => p.Count(RecordingHandler<DeadLetterReaders>.Name, "poison") == 1, "the event is dead-lettered");
+        probe.Count(ScriptedHandler<GroupA>.Name, "poison").Should().Be(3, "one attempt before the restart and two after it");
+        await second.StopAsync();
+    }
+}
