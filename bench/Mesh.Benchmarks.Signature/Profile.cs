@@ -42,7 +42,7 @@ internal static class Profile
             Console.WriteLine($"verify ok: {facts.Key.Verify(alg2, tbs, sigBytes)}");
             Time("facts-verify", () => facts.Key.Verify(alg2, tbs, sigBytes));
             Time("bare-on-tbs", () => f.EcdsaKey!.VerifyData(tbs, sigBytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
-            Time("complete", () => f.Validation.CompleteAsync(evidence, null, CancellationToken.None).AsTask().Result.Passed);
+            Time("complete", () => f.Validation.CompleteAsync(evidence, null, null, CancellationToken.None).AsTask().Result.Passed);
         }
 
         for (var round = 0; round < 2; round++)

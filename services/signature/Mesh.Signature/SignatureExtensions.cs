@@ -29,6 +29,15 @@ public static class SignatureExtensions
         builder.Services.AddSingleton<XmlSignatureReader>();
         builder.Services.AddSingleton<SignatureVerifier>();
         builder.Services.AddSingleton<HubSigningKey>();
+        builder.Services.TryAddSingleton<Mesh.Signing.ISignatureVerifier, InProcessSignatureVerifier>();
+        builder.Services.TryAddSingleton<Mesh.Signing.IHubSigner, InProcessHubSigner>();
         return builder;
+    }
+
+    /// <summary>Maps the signature service's gRPC API.</summary>
+    public static IEndpointRouteBuilder MapSignature(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<Grpc.SignatureGrpcService>();
+        return endpoints;
     }
 }

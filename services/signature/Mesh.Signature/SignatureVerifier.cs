@@ -19,25 +19,47 @@ public sealed partial class SignatureVerifier(
 
     /// <summary>A CMS/CAdES signature, attached (content null) or detached.</summary>
     public ValueTask<VerificationReport> VerifyCmsAsync(ReadOnlyMemory<byte> signature, ReadOnlyMemory<byte>? content, string? expectedOrganId, CancellationToken cancellationToken) =>
-        RunAsync(SignatureFormat.Cms, expectedOrganId, ct => cms.ReadAsync(signature, content is { } c ? [c] : null, SignatureFormat.Cms, "cms", ct), cancellationToken);
+        VerifyCmsAsync(signature, content, expectedOrganId, null, cancellationToken);
+
+    /// <param name="validationTime">Validate the certificate path at this time instead of the signing time.</param>
+    public ValueTask<VerificationReport> VerifyCmsAsync(ReadOnlyMemory<byte> signature, ReadOnlyMemory<byte>? content, string? expectedOrganId, DateTimeOffset? validationTime, CancellationToken cancellationToken) =>
+        RunAsync(SignatureFormat.Cms, expectedOrganId, validationTime, ct => cms.ReadAsync(signature, content is { } c ? [c] : null, SignatureFormat.Cms, "cms", ct), cancellationToken);
 
     /// <summary>Every signature of a PDF (PAdES / adbe.pkcs7.detached).</summary>
     public ValueTask<VerificationReport> VerifyPdfAsync(ReadOnlyMemory<byte> document, string? expectedOrganId, CancellationToken cancellationToken) =>
-        RunAsync(SignatureFormat.Pades, expectedOrganId, ct => pdf.ReadAsync(document, ct), cancellationToken);
+        VerifyPdfAsync(document, expectedOrganId, null, cancellationToken);
+
+    /// <param name="validationTime">Validate the certificate path at this time instead of the signing time.</param>
+    public ValueTask<VerificationReport> VerifyPdfAsync(ReadOnlyMemory<byte> document, string? expectedOrganId, DateTimeOffset? validationTime, CancellationToken cancellationToken) =>
+        RunAsync(SignatureFormat.Pades, expectedOrganId, validationTime, ct => pdf.ReadAsync(document, ct), cancellationToken);
 
     /// <summary>The enveloped XML-DSig signature of an edXML package.</summary>
     public ValueTask<VerificationReport> VerifyXmlAsync(ReadOnlyMemory<byte> document, string? expectedOrganId, CancellationToken cancellationToken) =>
-        RunAsync(SignatureFormat.XmlDsig, expectedOrganId, ct => xml.ReadAsync(document, ct), cancellationToken);
+        VerifyXmlAsync(document, expectedOrganId, null, cancellationToken);
+
+    /// <param name="validationTime">Validate the certificate path at this time instead of the signing time.</param>
+    public ValueTask<VerificationReport> VerifyXmlAsync(ReadOnlyMemory<byte> document, string? expectedOrganId, DateTimeOffset? validationTime, CancellationToken cancellationToken) =>
+        RunAsync(SignatureFormat.XmlDsig, expectedOrganId, validationTime, ct => xml.ReadAsync(document, ct), cancellationToken);
 
     /// <summary>
     /// Certificate diagnostics: validates <paramref name="certificate"/> at <paramref name="at"/> (default now)
     /// with optional caller-supplied intermediates and CRLs, and reports like a signature.
     /// </summary>
+    public ValueTask<SignatureReport> ValidateCertificateAsync(
+        ReadOnlyMemory<byte> certificate,
+        IReadOnlyList<ReadOnlyMemory<byte>> intermediates,
+        IReadOnlyList<ReadOnlyMemory<byte>> crls,
+        DateTimeOffset? at,
+        CancellationToken cancellationToken) =>
+        ValidateCertificateAsync(certificate, intermediates, crls, at, KeyPurpose.DocumentSigning, cancellationToken);
+
+    /// <summary>Certificate diagnostics for a given key purpose (document signing or client TLS).</summary>
     public async ValueTask<SignatureReport> ValidateCertificateAsync(
         ReadOnlyMemory<byte> certificate,
         IReadOnlyList<ReadOnlyMemory<byte>> intermediates,
         IReadOnlyList<ReadOnlyMemory<byte>> crls,
         DateTimeOffset? at,
+        KeyPurpose purpose,
         CancellationToken cancellationToken)
     {
         using var activity = SignatureTelemetry.ActivitySource.StartActivity("ValidateCertificate");
@@ -71,7 +93,7 @@ public sealed partial class SignatureVerifier(
             }
         }
 
-        var result = await validation.ValidateChainAsync(leaf, extra, extraCrls, when, timeIsProven: true, KeyPurpose.DocumentSigning, cancellationToken).ConfigureAwait(false);
+        var result = await validation.ValidateChainAsync(leaf, extra, extraCrls, when, timeIsProven: true, purpose, cancellationToken).ConfigureAwait(false);
         warnings.AddRange(result.Warnings);
         var report = result.Failure is { } failure
             ? Certificate(failure.SubIndication, failure.Reason, leaf, when, result.Path, warnings)
@@ -96,6 +118,7 @@ public sealed partial class SignatureVerifier(
     private async ValueTask<VerificationReport> RunAsync(
         SignatureFormat format,
         string? expectedOrganId,
+        DateTimeOffset? validationTime,
         Func<CancellationToken, ValueTask<List<SignatureEvidence>>> read,
         CancellationToken cancellationToken)
     {
@@ -115,7 +138,7 @@ public sealed partial class SignatureVerifier(
         var reports = new SignatureReport[evidence.Count];
         for (var i = 0; i < evidence.Count; i++)
         {
-            reports[i] = await validation.CompleteAsync(evidence[i], expectedOrganId, cancellationToken).ConfigureAwait(false);
+            reports[i] = await validation.CompleteAsync(evidence[i], expectedOrganId, validationTime, cancellationToken).ConfigureAwait(false);
         }
 
         var report = new VerificationReport(format, reports);

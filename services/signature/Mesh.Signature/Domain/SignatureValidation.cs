@@ -115,7 +115,8 @@ public sealed class SignatureValidation(
     }
 
     /// <summary>Turns reader evidence into the final report.</summary>
-    public async ValueTask<SignatureReport> CompleteAsync(SignatureEvidence evidence, string? expectedOrganId, CancellationToken cancellationToken)
+    /// <param name="validationTime">Validate the path at this time instead of the signing time (diagnostics).</param>
+    public async ValueTask<SignatureReport> CompleteAsync(SignatureEvidence evidence, string? expectedOrganId, DateTimeOffset? validationTime, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var signingTime = evidence.SigningTime ?? now;
@@ -162,8 +163,8 @@ public sealed class SignatureValidation(
             signer,
             evidence.ExtraCertificates,
             evidence.ExtraCrls,
-            signingTime,
-            timeSource == SigningTimeSource.Timestamp,
+            validationTime ?? signingTime,
+            validationTime is not null || timeSource == SigningTimeSource.Timestamp,
             KeyPurpose.DocumentSigning,
             cancellationToken).ConfigureAwait(false);
         chain = [.. result.Path.Select(c => c.Summary)];

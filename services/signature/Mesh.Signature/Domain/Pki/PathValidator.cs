@@ -9,6 +9,8 @@ public enum KeyPurpose
     DocumentSigning,
     /// <summary>RFC 3161 §2.3: a TSA certificate has extKeyUsage id-kp-timeStamping.</summary>
     TimeStamping,
+    /// <summary>An agency's client TLS certificate: digitalSignature and, if extKeyUsage is present, id-kp-clientAuth.</summary>
+    ClientTls,
 }
 
 /// <summary>The outcome of path validation; <see cref="ValidFrom"/>..<see cref="ValidTo"/> is the window of times for which a pass holds.</summary>
@@ -33,6 +35,7 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
 {
     private const int MaxCandidatePaths = 16;
     private const string TimeStampingEku = "1.3.6.1.5.5.7.3.8";
+    private const string ClientAuthEku = "1.3.6.1.5.5.7.3.2";
 
     public ChainResult Validate(
         CertificateFacts leaf,
@@ -250,6 +253,18 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
             return leaf.ExtendedKeyUsages is { } ekus && ekus.Contains(TimeStampingEku)
                 ? null
                 : $"TSA certificate '{name}' lacks extKeyUsage id-kp-timeStamping (RFC 3161 §2.3)";
+        }
+
+        if (purpose == KeyPurpose.ClientTls)
+        {
+            if (leaf.KeyUsage is { } tlsUsage && !tlsUsage.HasFlag(X509KeyUsageFlags.DigitalSignature))
+            {
+                return $"client certificate '{name}' keyUsage {tlsUsage} lacks digitalSignature";
+            }
+
+            return leaf.ExtendedKeyUsages is { } tlsEkus && !tlsEkus.Contains(ClientAuthEku)
+                ? $"client certificate '{name}' extKeyUsage lacks id-kp-clientAuth"
+                : null;
         }
 
         return leaf.KeyUsage is { } usage && (usage & (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation)) == 0
