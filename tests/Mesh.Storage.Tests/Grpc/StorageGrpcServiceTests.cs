@@ -145,11 +145,9 @@ public sealed class StorageGrpcServiceTests : IAsyncLifetime
     [Fact]
     public async Task PutBlob_FirstMessageIsData_InvalidArgumentHeaderRequired()
     {
-        using var call = Client.PutBlob();
-        await call.RequestStream.WriteAsync(new PutBlobRequest { Data = ByteString.CopyFrom(1, 2, 3) });
-        await call.RequestStream.CompleteAsync();
+        var first = new PutBlobRequest { Data = ByteString.CopyFrom(1, 2, 3) };
 
-        var act = () => call.ResponseAsync;
+        var act = () => Client.PutMessagesAsync(first);
 
         await act.ShouldFailWith(StatusCode.InvalidArgument, StorageReasons.HeaderRequired);
         _server.State.CountKeys("").Should().Be(0);
@@ -158,10 +156,7 @@ public sealed class StorageGrpcServiceTests : IAsyncLifetime
     [Fact]
     public async Task PutBlob_NoMessage_InvalidArgumentHeaderRequired()
     {
-        using var call = Client.PutBlob();
-        await call.RequestStream.CompleteAsync();
-
-        var act = () => call.ResponseAsync;
+        var act = () => Client.PutMessagesAsync();
 
         await act.ShouldFailWith(StatusCode.InvalidArgument, StorageReasons.HeaderRequired);
     }
@@ -169,12 +164,9 @@ public sealed class StorageGrpcServiceTests : IAsyncLifetime
     [Fact]
     public async Task PutBlob_SecondHeader_InvalidArgumentHeaderDuplicated()
     {
-        using var call = Client.PutBlob();
-        await call.RequestStream.WriteAsync(new PutBlobRequest { Header = new PutBlobHeader() });
-        await call.RequestStream.WriteAsync(new PutBlobRequest { Header = new PutBlobHeader() });
-        await call.RequestStream.CompleteAsync();
+        var header = new PutBlobRequest { Header = new PutBlobHeader() };
 
-        var act = () => call.ResponseAsync;
+        var act = () => Client.PutMessagesAsync(header, header);
 
         await act.ShouldFailWith(StatusCode.InvalidArgument, StorageReasons.HeaderDuplicated);
     }

@@ -59,6 +59,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public ValueTask<string> SetAsync(string key, ReadOnlyMemory<byte> value, string? expectedETag = null, CancellationToken cancellationToken = default)
     {
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -85,6 +86,7 @@ public sealed class InMemoryStateStore : IStateStore
         {
             foreach (var operation in operations)
             {
+                ValidateKey(operation.Key);
                 Check(operation.Key, operation.ExpectedETag);
             }
 
@@ -120,6 +122,15 @@ public sealed class InMemoryStateStore : IStateStore
                     .Select(kv => new StateItem(kv.Key, kv.Value.Value, kv.Value.ETag)),
             ];
             return ValueTask.FromResult(page);
+        }
+    }
+
+    private static void ValidateKey(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (System.Text.Encoding.UTF8.GetByteCount(key) > 512)
+        {
+            throw new ArgumentException("Keys are at most 512 UTF-8 bytes.", nameof(key));
         }
     }
 

@@ -36,6 +36,27 @@ public static class StorageClientExtensions
         return await call;
     }
 
+    /// <summary>Sends exactly <paramref name="messages"/> and returns the response (or the refusal).</summary>
+    public static async Task<PutBlobResponse> PutMessagesAsync(this StorageService.StorageServiceClient client, params PutBlobRequest[] messages)
+    {
+        using var call = client.PutBlob();
+        try
+        {
+            foreach (var message in messages)
+            {
+                await call.RequestStream.WriteAsync(message);
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The server refused before reading everything; the refusal itself is in the response.
+        }
+
+        return await call;
+    }
+
     public static ByteString Sha256Of(byte[] content) => ByteString.CopyFrom(SHA256.HashData(content));
 
     public static async Task<(List<GetBlobResponse> Messages, byte[] Data)> GetAsync(this StorageService.StorageServiceClient client, ByteString sha256, long offset = 0, long length = 0)
