@@ -69,6 +69,10 @@ public sealed class StorageServer : IAsyncDisposable
 
     public InMemoryStateStore State { get; }
 
+    /// <summary>The certificate every call presents.</summary>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2 ClientCertificate { get; } =
+        Mesh.Pki.DevelopmentPki.IssueClientCertificate(Mesh.Pki.DevelopmentPki.CreateRootCa("storage test CA", TimeSpan.FromDays(1)), "000.00.00.G22", "hub", TimeSpan.FromDays(1));
+
     public FakeTimeProvider Time { get; }
 
     public GrpcChannel Channel { get; }
@@ -78,7 +82,7 @@ public sealed class StorageServer : IAsyncDisposable
     /// <summary>The gRPC-client adapter of <see cref="IBlobStorage"/>, over this server.</summary>
     public IBlobStorage RemoteStorage => new GrpcBlobStorage(Client);
 
-    public static async Task<StorageServer> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<StorageServer> StartAsync(Dictionary<string, string?>? settings = null, Mesh.Identity.Caller? caller = null)
     {
         var state = new InMemoryStateStore();
         var time = new FakeTimeProvider(StorageHost.Now);
@@ -89,8 +93,20 @@ public sealed class StorageServer : IAsyncDisposable
         builder.Services.AddSingleton<IStateStore>(state);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddGrpc(o => o.Interceptors.Add<MeshExceptionInterceptor>());
+        // TestServer has no TLS: present a client certificate the way Kestrel would, resolved as a hub service
+        // (or as an agency, to test that agencies are refused).
+        builder.Services.AddSingleton<Mesh.Auditing.IAuditTrail, Mesh.Testing.RecordingAuditTrail>();
+        builder.Services.AddSingleton<Mesh.Identity.ICertificateDirectory>(new TestCallers(caller ?? Mesh.Identity.Caller.Hub));
+        // Certificates are checked against the real clock; the store's fake clock only drives retention.
+        builder.Services.AddSingleton(sp => new Mesh.ServiceDefaults.Identity.CallerAccessor(
+            sp.GetRequiredService<Mesh.Identity.ICertificateDirectory>(), sp.GetRequiredService<Mesh.Auditing.IAuditTrail>(), TimeProvider.System));
         builder.Services.AddMeshStorage(builder.Configuration);
         var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            context.Connection.ClientCertificate = ClientCertificate;
+            return next(context);
+        });
         app.MapMeshStorage();
         await app.StartAsync();
         return new StorageServer(app, state, time);
@@ -101,4 +117,11 @@ public sealed class StorageServer : IAsyncDisposable
         Channel.Dispose();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>Resolves the test client certificate to the given caller.</summary>
+internal sealed class TestCallers(Mesh.Identity.Caller caller) : Mesh.Identity.ICertificateDirectory
+{
+    public ValueTask<Mesh.Identity.CertificateResolution?> ResolveAsync(string thumbprint, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<Mesh.Identity.CertificateResolution?>(new(caller, true, true));
 }

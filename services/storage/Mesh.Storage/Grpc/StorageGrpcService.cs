@@ -10,13 +10,18 @@ using BlobInfo = Mesh.Storage.Domain.BlobInfo;
 namespace Mesh.Storage.Grpc;
 
 /// <summary>The StorageService API: validates, maps proto ↔ domain and streams; the rules live in <see cref="IBlobStorage"/>.</summary>
-public sealed class StorageGrpcService(IBlobStorage storage) : StorageService.StorageServiceBase
+/// <remarks>
+/// Internal to the hub: only callers with the HUB_SERVICE role (routing) may use it, since a
+/// blob is addressed by its digest alone and carries no notion of who may read it.
+/// </remarks>
+public sealed class StorageGrpcService(IBlobStorage storage, Mesh.ServiceDefaults.Identity.CallerAccessor callers) : StorageService.StorageServiceBase
 {
     /// <summary>The contract's limit on the data of one message, both directions.</summary>
     public const int MaxDataPerMessage = 1024 * 1024;
 
     public override async Task<PutBlobResponse> PutBlob(IAsyncStreamReader<PutBlobRequest> requestStream, ServerCallContext context)
     {
+        await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
         var cancellationToken = context.CancellationToken;
         if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.PartCase != PutBlobRequest.PartOneofCase.Header)
         {
@@ -42,6 +47,7 @@ public sealed class StorageGrpcService(IBlobStorage storage) : StorageService.St
 
     public override async Task GetBlob(GetBlobRequest request, IServerStreamWriter<GetBlobResponse> responseStream, ServerCallContext context)
     {
+        await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
         var cancellationToken = context.CancellationToken;
         var id = ParseSha256(request.Sha256, "sha256");
         await using var read = await storage.OpenReadAsync(id, request.Offset, request.Length, cancellationToken).ConfigureAwait(false);
@@ -74,12 +80,14 @@ public sealed class StorageGrpcService(IBlobStorage storage) : StorageService.St
 
     public override async Task<StatBlobResponse> StatBlob(StatBlobRequest request, ServerCallContext context)
     {
+        await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
         var blob = await storage.StatAsync(ParseSha256(request.Sha256, "sha256"), context.CancellationToken).ConfigureAwait(false);
         return new StatBlobResponse { Blob = ToProto(blob) };
     }
 
     public override async Task<UpdateRetentionResponse> UpdateRetention(UpdateRetentionRequest request, ServerCallContext context)
     {
+        await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
         var id = ParseSha256(request.Sha256, "sha256");
         var retainUntil = request.RetainUntil?.ToDateTimeOffset()
             ?? throw MeshException.Invalid(StorageReasons.RetainUntilRequired, "retain_until", "is required");
