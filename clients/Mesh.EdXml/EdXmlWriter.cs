@@ -47,7 +47,7 @@ public sealed class EdXmlWriter
         var attachments = Ordered(manifest, contents);
         var signature = CheckSignature(options.SignatureXml);
 
-        using var w = XmlWriter.Create(output, Settings());
+        using var w = Create(output);
         WriteProlog(w);
         w.WriteStartElement(P, "edXMLHeader", Ns);
         WriteMessageHeader(w, header);
@@ -169,7 +169,7 @@ public sealed class EdXmlWriter
         }
         var signature = CheckSignature(options.SignatureXml);
 
-        using var w = XmlWriter.Create(output, Settings());
+        using var w = Create(output);
         WriteProlog(w);
         w.WriteStartElement(P, "edXMLHeader", Ns);
         w.WriteStartElement(P, "MessageHeader", Ns);
@@ -224,9 +224,17 @@ public sealed class EdXmlWriter
         CloseOutput = false,
     };
 
+    // The declaration as the SDK writes it (XmlWriter would say "utf-8"), then the root and the envelope.
+    private static readonly byte[] Declaration = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n");
+
+    private static XmlWriter Create(Stream output)
+    {
+        output.Write(Declaration);
+        return XmlWriter.Create(output, Settings());
+    }
+
     private static void WriteProlog(XmlWriter w)
     {
-        w.WriteProcessingInstruction("xml", "version=\"1.0\" encoding=\"UTF-8\"");
         w.WriteStartElement("edXML", Ns);
         w.WriteStartElement(P, "edXMLEnvelope", Ns);
     }
@@ -456,8 +464,9 @@ public sealed class EdXmlWriter
     {
         if (signature is not null)
         {
-            // Raw, so that the signed bytes of SignedInfo are not re-serialised.
-            w.WriteRaw(signature);
+            // Raw, so that the signed bytes of SignedInfo are not re-serialised; the line breaks around
+            // it only keep the layout readable (the writer does not indent around raw XML).
+            w.WriteRaw("\r\n      " + signature + "\r\n    ");
         }
     }
 

@@ -72,6 +72,7 @@ public sealed class RoundTripTests
         text.Should().Contain("<edXML:edXMLManifest version=\"1.0\">");
         text.Should().Contain("<AttachmentEncoded>\r\n    <Attachment>\r\n      <ContentId>cid:209</ContentId>");
         text.Should().Contain("<edXML:ContentTransferEncoded xmlns:edXML=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">UEsDB");
+        text.Should().Contain("</edXML:TraceHeaderList>\r\n      <Signature xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">");
         text.Should().NotContain("\uFEFF");
     }
 
