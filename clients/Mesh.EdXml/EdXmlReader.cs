@@ -35,6 +35,11 @@ public sealed class EdXmlReader(EdXmlReaderOptions? options = null)
         {
             throw;
         }
+        catch (XmlException ex) when (ex.Message.Contains("MaxCharacters", StringComparison.Ordinal))
+        {
+            throw new EdXmlException(EdXmlErrorReason.TooLarge,
+                $"The package exceeds the limit of {_options.MaxPackageBytes} characters.", null, ex);
+        }
         catch (XmlException ex) when (IsDtdRefusal(ex))
         {
             throw new EdXmlException(EdXmlErrorReason.DtdProhibited,

@@ -121,6 +121,20 @@ public sealed class HostileXmlTests
     }
 
     [Fact]
+    public void Read_Base64WrappedAtSeventySixColumns_DecodesTheSameBytes()
+    {
+        var xml = Sample(NewSample);
+        var payload = System.Text.RegularExpressions.Regex.Match(xml, "<edXML:ContentTransferEncoded[^>]*>([^<]*)<").Groups[1].Value;
+        var wrapped = string.Join("\r\n", payload.Chunk(76).Select(c => new string(c)));
+        var expected = Read(xml).Document!.Attachments[0].Content.ToArray();
+
+        var actual = Read(ReplacePayload(xml, "\r\n" + wrapped + "\r\n")).Document!.Attachments[0].Content.ToArray();
+
+        wrapped.Should().Contain("\r\n");
+        actual.Should().Equal(expected);
+    }
+
+    [Fact]
     public void Read_WrongNamespace_RefusedAsMalformed()
     {
         var xml = Sample(NewSample).Replace("http://www.mic.gov.vn/TBT/QCVN_102_2016", "http://example.org/not-edxml", StringComparison.Ordinal);
