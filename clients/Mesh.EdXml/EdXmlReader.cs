@@ -189,6 +189,12 @@ public sealed class EdXmlReader(EdXmlReaderOptions? options = null)
         var traceHeaders = traceList is null ? [] : HeaderMapper.ReadTraceHeaders(traceList);
         if (HeaderMapper.IsStatus(messageHeader))
         {
+            // A status message has no body; anything carried anyway is reported, not dropped silently.
+            if (body is not null)
+            {
+                ignored.Add("/edXML/edXMLEnvelope/edXMLBody");
+            }
+            ignored.AddRange(encoded.Select(e => e.Path));
             return new EdXmlPackage
             {
                 Kind = EdXmlPackageKind.Status,

@@ -60,4 +60,25 @@ public sealed class PrefixToleranceTests
             "/edXML/Extra");
         doc.Manifest.Header.Subject.Should().StartWith("V/v");
     }
+
+    [Fact]
+    public void Read_MainDocumentSelectionNone_EveryAttachmentIsAnAttachment()
+    {
+        var reader = new EdXmlReader(new EdXmlReaderOptions { MainDocument = MainDocumentSelection.None });
+
+        var doc = reader.ReadDocument(new MemoryStream(Samples.Bytes("edoc_new.payload-elided.edxml")));
+
+        doc.Manifest.Attachments.Should().ContainSingle().Which.Role.Should().Be(Mesh.Contracts.Routing.V1.AttachmentRole.Attachment);
+    }
+
+    [Fact]
+    public void ReadStatus_StatusCarryingABody_BodyReportedAsIgnored()
+    {
+        var text = Encoding.UTF8.GetString(Samples.Bytes("status.edxml"))
+            .Replace("</edXML:edXMLHeader>", "</edXML:edXMLHeader><edXML:edXMLBody/>", StringComparison.Ordinal);
+
+        var status = _reader.ReadStatus(new MemoryStream(Encoding.UTF8.GetBytes(text)));
+
+        status.IgnoredElements.Should().Equal("/edXML/edXMLEnvelope/edXMLBody");
+    }
 }
