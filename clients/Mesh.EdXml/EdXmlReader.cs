@@ -56,6 +56,32 @@ public sealed class EdXmlReader(EdXmlReaderOptions? options = null)
         }
     }
 
+    /// <summary>
+    /// Reads a package or a status message from a stream that should not be read synchronously (a network
+    /// body): copies it asynchronously into memory, cut at <see cref="EdXmlReaderOptions.MaxPackageBytes"/>,
+    /// then parses it as <see cref="Read(Stream)"/> does.
+    /// </summary>
+    /// <param name="input">The edXML bytes; read once, not disposed.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <exception cref="EdXmlException">With a stable <see cref="EdXmlException.Reason"/> for every refusal.</exception>
+    public async Task<EdXmlPackage> ReadAsync(Stream input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[DecodeChunk];
+        int n;
+        while ((n = await input.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > _options.MaxPackageBytes)
+            {
+                throw new EdXmlException(EdXmlErrorReason.TooLarge, $"The package exceeds the limit of {_options.MaxPackageBytes} bytes.");
+            }
+            buffer.Write(chunk, 0, n);
+        }
+        buffer.Position = 0;
+        return Read(buffer);
+    }
+
     /// <summary>Reads an e-document package; a status message is refused.</summary>
     /// <param name="input">The edXML bytes.</param>
     /// <exception cref="EdXmlException">For every refusal; <see cref="EdXmlErrorReason.FieldInvalid"/> for a status message.</exception>

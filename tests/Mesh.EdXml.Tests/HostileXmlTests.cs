@@ -64,6 +64,28 @@ public sealed class HostileXmlTests
     }
 
     [Fact]
+    public async Task ReadAsync_PackageOverLimit_RefusedAsTooLarge()
+    {
+        var bytes = Samples.Bytes(NewSample);
+        var reader = new EdXmlReader(new EdXmlReaderOptions { MaxPackageBytes = bytes.Length - 1 });
+
+        var act = () => reader.ReadAsync(new MemoryStream(bytes));
+
+        (await act.Should().ThrowAsync<EdXmlException>()).Which.Reason.Should().Be(EdXmlErrorReason.TooLarge);
+    }
+
+    [Fact]
+    public async Task ReadAsync_Sample_SameManifestAsRead()
+    {
+        var bytes = Samples.Bytes("edoc_update.payload-elided.edxml");
+        var expected = new EdXmlReader().Read(new MemoryStream(bytes)).Document!.Manifest;
+
+        var package = await new EdXmlReader().ReadAsync(new MemoryStream(bytes));
+
+        package.Document!.Manifest.Should().Be(expected);
+    }
+
+    [Fact]
     public void Read_PackageExactlyAtLimit_Accepted()
     {
         var bytes = Samples.Bytes(NewSample);
