@@ -206,7 +206,9 @@ check("Deployment template: Dapr annotations, gRPC probes, security context, /tm
 });
 
 // ---------------------------------------------------------------- helm, when present
-const helm = spawnSync("helm", ["version", "--short"], { encoding: "utf8" });
+// HELM names another helm binary (e.g. a pinned one); default: helm on PATH.
+const helmBin = process.env.HELM || "helm";
+const helm = spawnSync(helmBin, ["version", "--short"], { encoding: "utf8" });
 if (helm.status === 0) {
   const models = {};
   const model = async (apiVersion, kind) => {
@@ -222,10 +224,10 @@ if (helm.status === 0) {
     const args = f ? ["-f", path.join(chartDir, "ci", f)] : [];
     const label = f ? `ci/${f}` : "defaults";
     check(`helm lint --strict (${label})`, () => {
-      const r = spawnSync("helm", ["lint", "--strict", chartDir, ...args], { encoding: "utf8" });
+      const r = spawnSync(helmBin, ["lint", "--strict", chartDir, ...args], { encoding: "utf8" });
       assert(r.status === 0, r.stdout + r.stderr);
     });
-    const r = spawnSync("helm", ["template", "mesh", chartDir, "--namespace", "mesh", ...args], { encoding: "utf8" });
+    const r = spawnSync(helmBin, ["template", "mesh", chartDir, "--namespace", "mesh", ...args], { encoding: "utf8" });
     const docs = r.status === 0 ? YAML.parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean) : [];
     check(`helm template (${label})`, () => {
       assert(r.status === 0, r.stderr);
