@@ -107,6 +107,11 @@ public static class MeshDefaultsExtensions
                     https.CheckCertificateRevocation = false;
                 });
             });
+
+            if (endpoint.InternalPort > 0 && endpoint.InternalPort != endpoint.Port)
+            {
+                kestrel.Listen(address, endpoint.InternalPort, listen => listen.Protocols = HttpProtocols.Http2);
+            }
         });
     }
 

@@ -18,6 +18,14 @@ public sealed class MeshEndpointOptions
     /// </summary>
     public bool Plaintext { get; set; }
 
+    /// <summary>
+    /// A second port serving plaintext HTTP/2 (h2c) beside a TLS <see cref="Port"/>, for callers that cannot
+    /// present TLS: Kubernetes gRPC probes, the Dapr sidecar's app channel, in-cluster peers. 0 (default): none.
+    /// Calls on it carry no client certificate, so it must only be reachable from inside the pod network.
+    /// </summary>
+    [Range(0, 65535)]
+    public int InternalPort { get; set; }
+
     /// <summary>PKCS#12 file with the server certificate; empty: a development certificate is generated in the data directory.</summary>
     public string CertificatePath { get; set; } = "";
 

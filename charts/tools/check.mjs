@@ -1,0 +1,343 @@
+// Checks of charts/mesh, the service Dockerfiles and skaffold.yaml that need no docker and no
+// cluster. With helm on PATH the chart is linted, rendered for every ci/*-values.yaml and each
+// manifest validated against the Kubernetes schemas (kubernetes-models, offline). Without helm the
+// templates are NOT rendered: values are validated against values.schema.json and the templates are
+// checked statically (block balance, .Values references, YAML skeleton, Dapr resource structure).
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import Ajv from "ajv";
+import YAML from "yaml";
+import { validate as lintDockerfile } from "dockerfile-utils";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const chartDir = path.join(root, "charts/mesh");
+const SERVICES = ["registry", "signature", "storage", "audit", "routing"];
+const PROJECTS = {
+  registry: "services/registry/Mesh.Registry",
+  signature: "services/signature/Mesh.Signature",
+  storage: "services/storage/Mesh.Storage",
+  audit: "services/audit/Mesh.Audit",
+  routing: "services/routing/Mesh.Routing",
+  hub: "services/Mesh.Hub",
+};
+
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  try {
+    const note = fn();
+    passed++;
+    console.log(`ok   ${name}${note ? ` (${note})` : ""}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${String(e.message).replaceAll("\n", "\n     ")}`);
+  }
+}
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+const read = (p) => readFileSync(path.join(root, p), "utf8");
+const readYaml = (p) => YAML.parse(read(p));
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+// Helm's coalescing of user values over the chart's: maps merge, null deletes, anything else replaces.
+function coalesce(base, over) {
+  if (!isObject(base) || !isObject(over)) return structuredClone(over);
+  const out = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in out ? coalesce(out[k], v) : structuredClone(v);
+  }
+  return out;
+}
+// "a.b.c: v" (helm --set / skaffold setValues) as a nested object.
+function nest(dotted) {
+  const out = {};
+  for (const [key, value] of Object.entries(dotted)) {
+    const parts = key.split(".");
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+    node[parts.at(-1)] = value;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- values and schema
+const defaults = readYaml("charts/mesh/values.yaml");
+// strict: an unknown or misspelt keyword in the schema is an error (helm's validator would ignore it).
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+let validateValues = () => {
+  throw new Error("values.schema.json did not compile");
+};
+check("values.schema.json compiles (draft-07, no unknown keywords)", () => {
+  const schema = JSON.parse(read("charts/mesh/values.schema.json"));
+  assert(schema.$schema === "http://json-schema.org/draft-07/schema#", "not a draft-07 schema");
+  validateValues = ajv.compile(schema);
+});
+const schemaErrors = (values) =>
+  validateValues(values) ? "" : validateValues.errors.map((e) => `${e.instancePath || "/"} ${e.message}`).join("\n");
+
+check("values.yaml matches values.schema.json", () => {
+  const errors = schemaErrors(defaults);
+  assert(!errors, errors);
+});
+const ciFiles = readdirSync(path.join(chartDir, "ci")).filter((f) => f.endsWith("-values.yaml")).sort();
+check("charts/mesh/ci has default and production values", () => {
+  for (const f of ["default-values.yaml", "production-values.yaml"]) assert(ciFiles.includes(f), `missing ci/${f}`);
+  return ciFiles.join(", ");
+});
+for (const f of ciFiles) {
+  check(`ci/${f} over values.yaml matches the schema`, () => {
+    const errors = schemaErrors(coalesce(defaults, readYaml(`charts/mesh/ci/${f}`) ?? {}));
+    assert(!errors, errors);
+  });
+}
+// The schema must refuse what the chart promises never to deploy.
+const mustRefuse = {
+  "an image tag 'latest'": { image: { tag: "latest" } },
+  "a service image tag 'latest'": { services: { audit: { image: { tag: "latest" } } } },
+  "a writable root filesystem": { securityContext: { readOnlyRootFilesystem: false } },
+  "privilege escalation": { securityContext: { allowPrivilegeEscalation: true } },
+  "capabilities not dropped": { securityContext: { capabilities: { drop: ["NET_RAW"] } } },
+  "running as root allowed": { podSecurityContext: { runAsNonRoot: false } },
+  "a service without resources": { services: { storage: { resources: null } } },
+  "an unknown addressing mode": { addressing: "consul" },
+  "the Dapr backend without Dapr": { dapr: { enabled: false } },
+  "the embedded backend": { backend: { kind: "Embedded" } },
+  "a misspelt key": { servics: {} },
+  "a state store of the wrong type": { dapr: { stateStore: { type: "pubsub.redis" } } },
+  "component metadata without a value": { dapr: { pubsub: { metadata: [{ name: "redisHost" }] } } },
+};
+for (const [what, patch] of Object.entries(mustRefuse)) {
+  check(`schema refuses ${what}`, () => assert(!validateValues(coalesce(defaults, patch)), "accepted"));
+}
+
+// ---------------------------------------------------------------- templates, statically
+const templateDir = path.join(chartDir, "templates");
+const templates = readdirSync(templateDir).filter((f) => f.endsWith(".yaml")).sort();
+const stripComments = (text) => text.replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, "");
+
+for (const f of [...templates, "_helpers.tpl", "NOTES.txt"]) {
+  check(`templates/${f}: every if/range/with/define has its end`, () => {
+    const text = stripComments(readFileSync(path.join(templateDir, f), "utf8"));
+    const opens = (text.match(/\{\{-?\s*(if|range|with|define|block)\b/g) ?? []).length;
+    const ends = (text.match(/\{\{-?\s*end\s*-?\}\}/g) ?? []).length;
+    assert(opens === ends, `${opens} blocks opened, ${ends} closed`);
+  });
+}
+
+// Every .Values path a template names exists in values.yaml (a typo renders as an empty string in helm).
+check("every .Values reference exists in values.yaml", () => {
+  const missing = [];
+  for (const f of [...templates, "_helpers.tpl", "NOTES.txt"]) {
+    const text = readFileSync(path.join(templateDir, f), "utf8");
+    for (const [, ref] of text.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) {
+      let node = defaults;
+      for (const key of ref.split(".").filter(Boolean)) {
+        if (!isObject(node) || !(key in node)) {
+          missing.push(`${f}: .Values.${ref}`);
+          break;
+        }
+        node = node[key];
+      }
+    }
+  }
+  assert(missing.length === 0, [...new Set(missing)].join("\n"));
+});
+
+// A template with its actions taken out: whole-line actions dropped, inline ones replaced by a
+// placeholder. What remains must be YAML with the resource's skeleton (not a rendering).
+function skeleton(file) {
+  const text = stripComments(readFileSync(path.join(templateDir, file), "utf8"));
+  const lines = text
+    .split("\n")
+    .filter((l) => !/^\s*\{\{[^}]*\}\}\s*$/.test(l))
+    .map((l) => l.replace(/\{\{-?[\s\S]*?-?\}\}/g, "X"));
+  return YAML.parseAllDocuments(lines.join("\n")).map((d) => {
+    if (d.errors.length) throw new Error(d.errors.map((e) => e.message).join("\n"));
+    return d.toJS();
+  }).filter(Boolean);
+}
+const skeletons = {};
+for (const f of templates) {
+  check(`templates/${f}: YAML skeleton parses and names apiVersion, kind, metadata`, () => {
+    skeletons[f] = skeleton(f);
+    assert(skeletons[f].length > 0, "no document");
+    for (const doc of skeletons[f]) assert(doc.apiVersion && doc.kind && doc.metadata?.name, `incomplete: ${JSON.stringify(doc).slice(0, 120)}`);
+    return skeletons[f].map((d) => d.kind).join(", ");
+  });
+}
+
+const get = (obj, p) => p.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
+function checkDapr(doc) {
+  assert(doc.apiVersion === "dapr.io/v1alpha1", `${doc.kind}: apiVersion ${doc.apiVersion}`);
+  const need =
+    doc.kind === "Component"
+      ? ["spec.type", "spec.version", "scopes", "auth.secretStore"]
+      : ["spec.tracing.samplingRate", "spec.tracing.otel.endpointAddress", "spec.tracing.otel.protocol", "spec.mtls.enabled"];
+  for (const p of need) assert(get(doc, p) !== undefined, `${doc.kind} ${doc.metadata?.name}: no ${p}`);
+  if (doc.kind === "Component") {
+    assert(doc.spec && "metadata" in doc.spec, "Component: no spec.metadata");
+    assert(!("scopes" in doc.spec), "Component: scopes belong at the top level, not under spec");
+  }
+}
+check("Dapr Component template: state store and pub/sub skeleton", () => {
+  const docs = skeletons["dapr-components.yaml"];
+  assert(docs?.length === 1 && docs[0].kind === "Component", "expected one Component document (rendered per role)");
+  checkDapr(docs[0]);
+});
+check("Dapr Configuration template: tracing to OTLP, mTLS, access control", () => {
+  const docs = skeletons["dapr-configuration.yaml"];
+  assert(docs?.length === 1 && docs[0].kind === "Configuration", "expected one Configuration document");
+  checkDapr(docs[0]);
+  assert(get(docs[0], "spec.accessControl.defaultAction") === "deny", "access control must deny by default");
+});
+check("Deployment template: Dapr annotations, gRPC probes, security context, /tmp volume", () => {
+  const dep = skeletons["deployment.yaml"]?.[0];
+  const ann = get(dep, "spec.template.metadata.annotations") ?? {};
+  for (const a of ["dapr.io/enabled", "dapr.io/app-id", "dapr.io/app-port", "dapr.io/app-protocol", "dapr.io/config"]) assert(a in ann, `no ${a}`);
+  const c = get(dep, "spec.template.spec.containers.0");
+  for (const p of ["startupProbe", "livenessProbe", "readinessProbe"]) assert(c?.[p]?.grpc, `${p} is not a gRPC probe`);
+  for (const k of ["securityContext", "resources"]) assert(k in c, `container has no ${k}`);
+  const vols = get(dep, "spec.template.spec.volumes") ?? [];
+  assert(vols.some((v) => v.name === "tmp" && "emptyDir" in v), "no emptyDir for /tmp");
+  assert(c.volumeMounts.some((m) => m.mountPath === "/tmp"), "/tmp not mounted");
+});
+
+// ---------------------------------------------------------------- helm, when present
+// HELM names another helm binary (e.g. a pinned one); default: helm on PATH.
+const helmBin = process.env.HELM || "helm";
+const helm = spawnSync(helmBin, ["version", "--short"], { encoding: "utf8" });
+if (helm.status === 0) {
+  const models = {};
+  const model = async (apiVersion, kind) => {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const file = `kubernetes-models/${group ? `${group}/` : ""}${version}/${kind}`;
+    try {
+      return (models[file] ??= (await import(file))[kind]);
+    } catch {
+      return undefined;
+    }
+  };
+  for (const f of ["", ...ciFiles]) {
+    const args = f ? ["-f", path.join(chartDir, "ci", f)] : [];
+    const label = f ? `ci/${f}` : "defaults";
+    check(`helm lint --strict (${label})`, () => {
+      const r = spawnSync(helmBin, ["lint", "--strict", chartDir, ...args], { encoding: "utf8" });
+      assert(r.status === 0, r.stdout + r.stderr);
+    });
+    const r = spawnSync(helmBin, ["template", "mesh", chartDir, "--namespace", "mesh", ...args], { encoding: "utf8" });
+    const docs = r.status === 0 ? YAML.parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean) : [];
+    check(`helm template (${label})`, () => {
+      assert(r.status === 0, r.stderr);
+      return `${docs.length} manifests`;
+    });
+    for (const doc of docs) {
+      const id = `${doc.kind}/${doc.metadata?.name} (${label})`;
+      const Model = await model(doc.apiVersion, doc.kind);
+      check(`${id} is valid`, () => {
+        assert(doc.metadata?.labels?.["app.kubernetes.io/part-of"] === "mesh", "no app.kubernetes.io/part-of: mesh label");
+        if (doc.apiVersion.startsWith("dapr.io/")) return checkDapr(doc), "Dapr structure";
+        if (!Model) return "no offline schema for this kind";
+        new Model(doc).validate();
+        if (doc.kind === "Deployment") {
+          const spec = doc.spec.template.spec;
+          assert(spec.securityContext.runAsNonRoot && spec.securityContext.seccompProfile.type === "RuntimeDefault", "pod security context");
+          for (const c of spec.containers) {
+            assert(!/:latest$|^[^:]+$/.test(c.image.replace(/^[^/]*\//, "")), `image ${c.image} has no pinned tag`);
+            const sc = c.securityContext;
+            assert(sc.readOnlyRootFilesystem && sc.allowPrivilegeEscalation === false && sc.capabilities.drop.includes("ALL"), "container security context");
+            assert(c.resources?.requests && c.resources?.limits, "resources");
+            assert(c.livenessProbe.grpc && c.readinessProbe.grpc && c.startupProbe.grpc, "gRPC probes");
+          }
+        }
+        return "kubernetes-models";
+      });
+    }
+  }
+} else {
+  console.log("NOTE helm is not installed: the templates were NOT rendered, linted or validated against the Kubernetes schemas;");
+  console.log("     only the values, the schema and the static template checks above ran.");
+}
+
+// ---------------------------------------------------------------- Dockerfiles
+check(".dockerignore keeps bin/, obj/ and .git out of the build context", () => {
+  const lines = read(".dockerignore").split("\n").map((l) => l.trim());
+  for (const p of ["**/bin/", "**/obj/", ".git/"]) assert(lines.includes(p), `missing ${p}`);
+});
+for (const [name, dir] of Object.entries(PROJECTS)) {
+  const file = `${dir}/Dockerfile`;
+  check(`${file}: lints clean and follows the image rules`, () => {
+    assert(existsSync(path.join(root, file)), "missing");
+    const text = read(file);
+    const problems = lintDockerfile(text).filter((d) => d.severity === 1);
+    assert(problems.length === 0, problems.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join("\n"));
+    const project = `${dir}/${path.basename(dir)}.csproj`;
+    const restore = text.indexOf(`dotnet restore ${project}`);
+    const sources = text.lastIndexOf("COPY services/ services/");
+    assert(restore > 0 && restore < sources, "dotnet restore of the project must come before the sources are copied");
+    assert(/dotnet publish \S+ -c Release --no-restore/.test(text), "publish must be Release and --no-restore");
+    for (const m of text.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) assert(/:[\w.-]+$/.test(m[1]) && !m[1].endsWith(":latest"), `unpinned base image ${m[1]}`);
+    assert(/^USER \S+/m.test(text) && !/^USER (root|0)\b/m.test(text), "no non-root USER");
+    assert(/DOTNET_EnableDiagnostics=0/.test(text), "DOTNET_EnableDiagnostics=0 is not set");
+    assert(/^EXPOSE 7443$/m.test(text), "gRPC port not exposed");
+    assert(/^ENTRYPOINT \[/m.test(text), "ENTRYPOINT is not in exec form");
+    return existsSync(path.join(root, project)) ? "project present" : "project not on this branch yet";
+  });
+}
+
+// ---------------------------------------------------------------- skaffold.yaml
+check("skaffold.yaml is skaffold/v4beta*, builds the five images and deploys charts/mesh", () => {
+  const docs = YAML.parseAllDocuments(read("skaffold.yaml"));
+  for (const d of docs) assert(d.errors.length === 0, d.errors.map((e) => e.message).join("\n"));
+  const cfg = docs[0].toJS();
+  assert(/^skaffold\/v4beta\d+$/.test(cfg.apiVersion) && cfg.kind === "Config", `apiVersion ${cfg.apiVersion}`);
+  const artifacts = cfg.build.artifacts;
+  for (const s of SERVICES) {
+    const a = artifacts.find((x) => x.image === `mesh-${s}`);
+    assert(a, `no artifact mesh-${s}`);
+    assert(existsSync(path.join(root, a.context ?? ".", a.docker.dockerfile)), `${a.docker.dockerfile} does not exist`);
+  }
+  const release = cfg.deploy.helm.releases[0];
+  assert(path.resolve(root, release.chartPath) === chartDir, `chartPath ${release.chartPath}`);
+  for (const p of ["dev", "debug"]) assert(cfg.profiles?.some((x) => x.name === p), `no ${p} profile`);
+  return `${artifacts.length} artifacts`;
+});
+check("skaffold values (each profile) match the chart schema", () => {
+  const cfg = YAML.parse(read("skaffold.yaml"));
+  const releaseValues = (r) =>
+    coalesce(
+      (r.valuesFiles ?? []).reduce((v, f) => coalesce(v, readYaml(f) ?? {}), defaults),
+      nest({ ...(r.setValues ?? {}), ...(r.setValueTemplates ?? {}) }),
+    );
+  const errors = [];
+  const base = cfg.deploy.helm.releases[0];
+  for (const profile of [{ name: "(none)", patches: [] }, ...cfg.profiles]) {
+    let release = structuredClone(base);
+    for (const patch of profile.patches ?? []) {
+      const keys = patch.path.split("/").slice(1).map((k) => k.replaceAll("~1", "/").replaceAll("~0", "~"));
+      if (keys.slice(0, 4).join("/") !== "deploy/helm/releases/0") continue; // not about chart values
+      assert(patch.op === "add" || patch.op === "replace", `profile ${profile.name}: only add/replace patches are checked`);
+      let node = release;
+      for (const k of keys.slice(4, -1)) node = node[k] ??= {};
+      node[keys.at(-1)] = patch.value;
+    }
+    const e = schemaErrors(releaseValues(release));
+    if (e) errors.push(`profile ${profile.name}:\n${e}`);
+  }
+  assert(errors.length === 0, errors.join("\n"));
+});
+
+// ---------------------------------------------------------------- dashboard
+check("dashboards/mesh.json parses and queries the Mesh meters", () => {
+  const dash = JSON.parse(read("charts/mesh/dashboards/mesh.json"));
+  const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
+  const metrics = new Set(exprs.flatMap((e) => e.match(/\bmesh_[a-z0-9_]+/g) ?? []));
+  for (const m of ["mesh_routing_documents_accepted_total", "mesh_routing_documents_refused_total", "mesh_routing_send_duration_seconds_bucket", "mesh_routing_deliveries_overdue_total", "mesh_audit_appends_total"])
+    assert(metrics.has(m), `no panel uses ${m}`);
+  return `${dash.panels.length} panels`;
+});
+
+console.log(`\ncharts: ${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;
