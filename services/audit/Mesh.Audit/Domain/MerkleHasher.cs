@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+
+namespace Mesh.Audit.Domain;
+
+/// <summary>RFC 6962 §2.1 hashing with SHA-256 (domain-separated leaves and interior nodes).</summary>
+public static class MerkleHasher
+{
+    public const int HashSize = 32;
+
+    // RFC 6962 §2.1: MTH({}) = SHA-256() — the hash of the empty string.
+    public static byte[] EmptyRoot { get; } = SHA256.HashData(ReadOnlySpan<byte>.Empty);
+
+    public static byte[] HashLeaf(ReadOnlySpan<byte> entry)
+    {
+        var hash = new byte[HashSize];
+        HashLeaf(entry, hash);
+        return hash;
+    }
+
+    public static void HashLeaf(ReadOnlySpan<byte> entry, Span<byte> destination)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        ReadOnlySpan<byte> prefix = [0x00];
+        sha.AppendData(prefix);
+        sha.AppendData(entry);
+        sha.GetHashAndReset(destination);
+    }
+
+    public static byte[] HashChildren(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        var hash = new byte[HashSize];
+        HashChildren(left, right, hash);
+        return hash;
+    }
+
+    public static void HashChildren(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
+    {
+        Span<byte> buffer = stackalloc byte[1 + (2 * HashSize)];
+        buffer[0] = 0x01;
+        left.CopyTo(buffer[1..]);
+        right.CopyTo(buffer[(1 + HashSize)..]);
+        SHA256.HashData(buffer, destination);
+    }
+}
