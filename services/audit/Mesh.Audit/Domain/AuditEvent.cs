@@ -100,7 +100,7 @@ public static class AuditEventRules
         Require(Enum.IsDefined(e.Outcome), "event.outcome", "succeeded, refused or failed");
         Require(e.Outcome == AuditOutcome.Succeeded ? e.Reason.Length == 0 : IsToken(e.Reason, MaxReasonLength, c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_'), "event.reason", "UPPER_SNAKE_CASE when refused or failed, empty on success");
         Require(e.TraceId.Length == 0 || (e.TraceId.Length == 32 && e.TraceId.All(char.IsAsciiHexDigitLower)), "event.trace_id", "32 lowercase hex digits or empty");
-        Require(e.Time.ToUnixTimeMilliseconds() > 0, "event.time", "after 1970-01-01");
+        Require(e.Time >= DateTimeOffset.UnixEpoch, "event.time", "not before 1970-01-01");
     }
 
     public static bool IsOrganId(string value) =>

@@ -35,10 +35,12 @@ public static class MerkleHasher
 
     public static void HashChildren(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
     {
-        Span<byte> buffer = stackalloc byte[1 + (2 * HashSize)];
+        // Interior nodes are normally two 32-byte hashes; other lengths are hashed the same way.
+        var length = 1 + left.Length + right.Length;
+        Span<byte> buffer = length <= 1 + (2 * HashSize) ? stackalloc byte[length] : new byte[length];
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
-        right.CopyTo(buffer[(1 + HashSize)..]);
+        right.CopyTo(buffer[(1 + left.Length)..]);
         SHA256.HashData(buffer, destination);
     }
 }

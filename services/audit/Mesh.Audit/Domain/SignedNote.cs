@@ -149,7 +149,7 @@ public sealed class NoteVerifier
     public static NoteVerifier Parse(string verifierKey)
     {
         ArgumentNullException.ThrowIfNull(verifierKey);
-        var parts = verifierKey.Split('+');
+        var parts = verifierKey.Split('+', 3);
         if (parts.Length != 3 || parts[1].Length != 8)
         {
             throw new FormatException("A verifier key is '<name>+<8 hex digits>+<base64 key>'.");
@@ -237,7 +237,7 @@ public sealed class NoteSigner
     public static NoteSigner Parse(string signerKey)
     {
         ArgumentNullException.ThrowIfNull(signerKey);
-        var parts = signerKey.Trim().Split('+');
+        var parts = signerKey.Trim().Split('+', 5);
         if (parts.Length != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY")
         {
             throw new FormatException("A signer key is 'PRIVATE+KEY+<name>+<hash>+<base64 key>'.");
