@@ -29,6 +29,7 @@ public sealed class AuditSequencer : BackgroundService
     private readonly AuditKeys _keys;
     private readonly Channel<Pending> _channel;
     private SequencerState? _state;
+    private long _conflicts;
 
     public AuditSequencer(IStateStore store, NoteSigner signer, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditSequencer> logger)
     {
@@ -45,6 +46,9 @@ public sealed class AuditSequencer : BackgroundService
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
+
+    /// <summary>Batches this sequencer had to redo because another one moved the tree first.</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
 
     /// <summary>Appends one event; completes once it is durably integrated, with its leaf index.</summary>
     public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
@@ -165,6 +169,7 @@ public sealed class AuditSequencer : BackgroundService
             }
             catch (ETagMismatchException)
             {
+                Interlocked.Increment(ref _conflicts);
                 AuditTelemetry.CommitConflicts.Add(1);
                 _logger.CommitConflict(attempt);
                 _state = null;
