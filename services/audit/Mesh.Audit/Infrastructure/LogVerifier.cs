@@ -126,7 +126,7 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
                 {
                     if (!CryptographicOperations.FixedTimeEquals(checkpoints[nextCheckpoint].RootHash, range.Root()))
                     {
-                        run.Add(confirmed, "checkpoint-root-mismatch", $"The checkpoint at size {range.Size} does not match the entries.");
+                        run.Add(run.Narrow(confirmed, range.Size), "checkpoint-root-mismatch", $"The checkpoint at size {range.Size} does not match the entries.");
                     }
 
                     confirmed = range.Size;
@@ -144,7 +144,7 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
 
         if (!CryptographicOperations.FixedTimeEquals(stateRange.Root(), range.Root()))
         {
-            run.Add(confirmed, "tree-state-mismatch", "The stored tree state does not match the entries.");
+            run.Add(run.Narrow(confirmed, size), "tree-state-mismatch", "The stored tree state does not match the entries.");
         }
 
         await CheckLatestCheckpointAsync(run, size, range, cancellationToken).ConfigureAwait(false);
@@ -177,7 +177,8 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
                 {
                     if (!CryptographicOperations.FixedTimeEquals(storedHashes[i], hashes[i]))
                     {
-                        run.Add(firstLeaf + ((long)i << (TileLayout.TileHeight * level)), "tile-hash-mismatch", $"Hash {i} of '{key}' does not match the entries.");
+                        var covered = firstLeaf + ((long)i << (TileLayout.TileHeight * level));
+                        run.Add(run.Narrow(covered, covered + (1L << (TileLayout.TileHeight * level))), "tile-hash-mismatch", $"Hash {i} of '{key}' does not match the entries.");
                         break;
                     }
                 }
@@ -285,6 +286,8 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
 
     private sealed class Run
     {
+        private static readonly HashSet<string> EntryKinds = ["leaf-hash-mismatch", "entry-missing", "entry-bundle-missing", "entry-bundle-corrupt", "entry-not-canonical"];
+
         private readonly List<LogProblem> _problems = [];
         private readonly Dictionary<int, long> _upperSeen = [];
 
@@ -298,6 +301,13 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
                 AuditTelemetry.VerificationProblems.Add(1);
             }
         }
+
+        /// <summary>
+        /// A subtree or checkpoint mismatch puts [start, end) in doubt; when an entry in that range
+        /// already failed on its own, that entry is the first one that does not match.
+        /// </summary>
+        public long Narrow(long start, long end) =>
+            _problems.Where(p => p.Index >= start && p.Index < end && EntryKinds.Contains(p.Kind)).Select(p => (long?)p.Index).Min() ?? start;
 
         public long UpperSeen(int level) => _upperSeen.GetValueOrDefault(level);
 
