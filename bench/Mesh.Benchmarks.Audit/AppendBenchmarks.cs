@@ -1,0 +1,142 @@
+using BenchmarkDotNet.Attributes;
+using Mesh.Audit;
+using Mesh.Audit.Domain;
+using Mesh.Audit.Infrastructure;
+using Mesh.Audit.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Benchmarks.Audit;
+
+/// <summary>A running sequencer over a fresh in-memory store.</summary>
+public sealed class AppendFixture : IAsyncDisposable
+{
+    private AppendFixture(InMemoryStateStore store, AuditSequencer sequencer, AuditLogReader reader)
+    {
+        Store = store;
+        Sequencer = sequencer;
+        Reader = reader;
+    }
+
+    public InMemoryStateStore Store { get; }
+
+    public AuditSequencer Sequencer { get; }
+
+    public AuditLogReader Reader { get; }
+
+    public static async Task<AppendFixture> StartAsync(int maxBatchSize, TimeSpan batchDelay)
+    {
+        var store = new InMemoryStateStore();
+        var options = Microsoft.Extensions.Options.Options.Create(new AuditOptions
+        {
+            Origin = "mesh.bench/audit",
+            MaxBatchSize = maxBatchSize,
+            BatchDelay = batchDelay,
+            MaxPendingAppends = 1_000_000,
+        });
+        var sequencer = new AuditSequencer(store, NoteSigner.Generate("mesh.bench/audit"), options, TimeProvider.System, NullLogger<AuditSequencer>.Instance);
+        await sequencer.StartAsync(CancellationToken.None);
+        return new AppendFixture(store, sequencer, new AuditLogReader(store, options));
+    }
+
+    public static AuditEvent[] Events(int start, int count)
+    {
+        var agencies = Enumerable.Range(0, 100).Select(i => $"000.00.{i:D2}.G01").ToArray();
+        var day = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        return [.. Enumerable.Range(start, count).Select(i => new AuditEvent
+        {
+            Type = (i % 4) switch { 0 => AuditEventTypes.DocumentAccepted, 1 => AuditEventTypes.DocumentDelivered, 2 => AuditEventTypes.DocumentStatus, _ => AuditEventTypes.DocumentRefused },
+            Time = day.AddMilliseconds(i),
+            Actor = agencies[i % agencies.Length],
+            DocumentId = $"{agencies[i % agencies.Length]},2026/11/30,{i}/VB",
+            Counterparties = [agencies[(i + 1) % agencies.Length]],
+            Digests = [new AuditDigest("sha-256", "manifest", System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))],
+            Outcome = i % 4 == 3 ? AuditOutcome.Refused : AuditOutcome.Succeeded,
+            Reason = i % 4 == 3 ? "SIGNATURE_INVALID" : "",
+            TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
+        })];
+    }
+
+    /// <summary>Appends from many concurrent callers, as the routing service does, and waits for every index.</summary>
+    public async Task AppendAllAsync(AuditEvent[] events)
+    {
+        var tasks = new Task<AppendResult>[events.Length];
+        for (var i = 0; i < events.Length; i++)
+        {
+            tasks[i] = Sequencer.AppendAsync(events[i]);
+        }
+
+        await Task.WhenAll(tasks);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Sequencer.StopAsync(CancellationToken.None);
+        Sequencer.Dispose();
+    }
+}
+
+/// <summary>Appends per second through the batching sequencer (in-memory store: measures the log engine, not disk).</summary>
+[MemoryDiagnoser]
+public class AppendBenchmarks
+{
+    private const int AppendsPerInvocation = 20_000;
+    private AppendFixture _fixture = null!;
+    private AuditEvent[] _events = [];
+    private int _round;
+
+    [Params(1024, 4096)]
+    public int MaxBatchSize { get; set; }
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _fixture = await AppendFixture.StartAsync(MaxBatchSize, TimeSpan.FromMilliseconds(2));
+    }
+
+    [IterationSetup]
+    public void PrepareEvents() => _events = AppendFixture.Events(_round++ * AppendsPerInvocation, AppendsPerInvocation);
+
+    [Benchmark(OperationsPerInvoke = AppendsPerInvocation)]
+    public Task Append() => _fixture.AppendAllAsync(_events);
+
+    [GlobalCleanup]
+    public async Task CleanupAsync() => await _fixture.DisposeAsync();
+}
+
+/// <summary>Inclusion-proof latency from the stored tiles at 1,000,000 entries.</summary>
+public class InclusionProofBenchmarks
+{
+    private const int Size = 1_000_000;
+    private AppendFixture _fixture = null!;
+    private long _next;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _fixture = await AppendFixture.StartAsync(8192, TimeSpan.FromMilliseconds(2));
+        for (var start = 0; start < Size; start += 100_000)
+        {
+            await _fixture.AppendAllAsync(AppendFixture.Events(start, 100_000));
+        }
+    }
+
+    [Benchmark]
+    public async Task<int> InclusionProof()
+    {
+        // Spread over the whole tree so the full-tile cache does not make every call a hit.
+        _next = (_next + 7_919) % Size;
+        var proof = await _fixture.Reader.GetInclusionProofAsync(_next, Size);
+        return proof.Hashes.Count;
+    }
+
+    [Benchmark]
+    public async Task<int> ConsistencyProof()
+    {
+        _next = (_next + 7_919) % Size;
+        var proof = await _fixture.Reader.GetConsistencyProofAsync(_next + 1, Size);
+        return proof.Hashes.Count;
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync() => await _fixture.DisposeAsync();
+}
