@@ -1,0 +1,18 @@
+using Mesh.Hub;
+using Mesh.Registry;
+using Mesh.ServiceDefaults.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddMeshDefaults("mesh-hub");
+builder.Services.AddMeshRegistry();
+builder.Services.AddMeshHub();
+
+var app = builder.Build();
+app.UseMeshDefaults();
+app.MapMeshDefaults();
+app.MapMeshRegistry();
+await app.Services.GetRequiredService<HubBootstrap>().RunAsync(app.Lifetime.ApplicationStopping);
+await app.RunAsync();
+
+/// <summary>Entry point, visible to the integration tests.</summary>
+public partial class Program;

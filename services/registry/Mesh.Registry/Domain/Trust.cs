@@ -1,0 +1,72 @@
+using Mesh.Identity;
+
+namespace Mesh.Registry.Domain;
+
+/// <summary>What a bound certificate may be used for.</summary>
+public enum CertificatePurpose
+{
+    /// <summary>Authenticates the agency's adapter (client TLS).</summary>
+    ClientTls = 1,
+    /// <summary>Signs manifests and status reports for the agency.</summary>
+    DocumentSigning = 2,
+}
+
+/// <summary>A certificate bound to an agency.</summary>
+public sealed record CertificateBinding(
+    string OrganId,
+    string Thumbprint,
+    CertificatePurpose Purpose,
+    IReadOnlyList<CallerRole> Roles,
+    byte[] CertificateDer,
+    string Subject,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter,
+    DateTimeOffset CreateTime);
+
+/// <summary>Root or intermediate CA.</summary>
+public enum TrustAnchorKind
+{
+    /// <summary>Self-signed root; paths end here.</summary>
+    Root = 1,
+    /// <summary>Intermediate CA used to build paths.</summary>
+    Intermediate = 2,
+}
+
+/// <summary>A CA certificate known to Mesh.</summary>
+public sealed record TrustAnchor(string Thumbprint, TrustAnchorKind Kind, byte[] CertificateDer, string Subject, string Label, DateTimeOffset CreateTime);
+
+/// <summary>The newest CRL of one CA.</summary>
+public sealed record CrlRecord(string IssuerThumbprint, byte[] CrlDer, string CrlNumber, DateTimeOffset ThisUpdate, DateTimeOffset? NextUpdate);
+
+/// <summary>Every trust anchor and CRL, with the version that changes whenever one of them does.</summary>
+public sealed record TrustMaterial(IReadOnlyList<TrustAnchor> Anchors, IReadOnlyList<CrlRecord> Crls, long Version);
+
+/// <summary>The kind of a registry change.</summary>
+public enum ChangeKind
+{
+    /// <summary>An agency changed.</summary>
+    Agency = 1,
+    /// <summary>A certificate binding changed.</summary>
+    CertificateBinding = 2,
+    /// <summary>Trust anchors or CRLs changed.</summary>
+    TrustMaterial = 3,
+}
+
+/// <summary>One entry of the registry's change feed.</summary>
+public sealed record RegistryChange(long Sequence, ChangeKind Kind, string Subject, DateTimeOffset Time, long TrustVersion);
+
+/// <summary>The outcome of validating a certificate before binding it.</summary>
+/// <param name="Valid">Whether it may be bound.</param>
+/// <param name="SubIndication">ETSI sub-indication when not valid (e.g. EXPIRED, REVOKED, NO_CERTIFICATE_CHAIN_FOUND).</param>
+/// <param name="Reason">A sentence an operator can act on.</param>
+public sealed record CertificateValidation(bool Valid, string SubIndication, string Reason);
+
+/// <summary>
+/// Validates a certificate path against the registry's trust material. The signature service
+/// implements it (RFC 5280 with CRLs); the registry calls it when binding a certificate.
+/// </summary>
+public interface ICertificateValidator
+{
+    /// <summary>Validates <paramref name="certificateDer"/> for <paramref name="purpose"/> at <paramref name="at"/>.</summary>
+    ValueTask<CertificateValidation> ValidateAsync(byte[] certificateDer, IReadOnlyList<byte[]> intermediates, CertificatePurpose purpose, DateTimeOffset at, CancellationToken cancellationToken);
+}

@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+using Mesh.Identity;
+using Mesh.Registry.Domain;
+using Mesh.Registry.Grpc;
+using Mesh.Registry.Infrastructure;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Mesh.Registry;
+
+/// <summary>Registry settings, bound from <c>Mesh:Registry</c>.</summary>
+public sealed class RegistryOptions
+{
+    /// <summary>How often the stored change feed is read to learn of other instances' changes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan ChangePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Load the built-in seed list of agencies when the registry is empty (development).</summary>
+    public bool SeedOnFirstRun { get; set; } = true;
+}
+
+/// <summary>Composition of the registry service (used by its own process and by Mesh.Hub).</summary>
+public static class RegistryExtensions
+{
+    /// <summary>Registers the registry's domain, caches and background work.</summary>
+    public static IServiceCollection AddMeshRegistry(this IServiceCollection services)
+    {
+        services.AddOptions<RegistryOptions>().BindConfiguration("Mesh:Registry").ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RegistryChangeFeed>();
+        services.AddSingleton<TrustMaterialReader>();
+        services.AddSingleton<AgencyRegistry>();
+        services.AddSingleton<AgencyImport>();
+        services.AddSingleton<CertificateDirectory>();
+        services.AddSingleton<ICertificateDirectory>(sp => sp.GetRequiredService<CertificateDirectory>());
+        services.AddSingleton<AgencyDirectory>();
+        services.AddSingleton<Mesh.Agencies.IAgencyDirectory>(sp => sp.GetRequiredService<AgencyDirectory>());
+        services.TryAddSingleton<ICertificateValidator, X509ChainCertificateValidator>();
+        services.AddHostedService<RegistryChangePoller>();
+        return services;
+    }
+
+    /// <summary>Maps the registry's gRPC API.</summary>
+    public static IEndpointRouteBuilder MapMeshRegistry(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<RegistryGrpcService>();
+        return endpoints;
+    }
+
+    /// <summary>The built-in seed list (realistic agencies: VPCP, ministries, provinces, units).</summary>
+    public static IReadOnlyList<AgencyDraftRow> SeedAgencies()
+    {
+        using var stream = typeof(RegistryExtensions).Assembly.GetManifestResourceStream("Mesh.Registry.Seed.agencies.json")
+            ?? throw new InvalidOperationException("The seed list is missing from the assembly.");
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return AgencyListCodec.ReadJson(memory.ToArray());
+    }
+}

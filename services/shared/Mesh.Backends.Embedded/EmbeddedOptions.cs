@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mesh.Backends.Embedded;
+
+/// <summary>
+/// Settings of the embedded backend, bound from the configuration section
+/// <c>Mesh:Backend:Embedded</c> (<see cref="SectionName"/>).
+/// </summary>
+public sealed class EmbeddedOptions
+{
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Mesh:Backend:Embedded";
+
+    /// <summary>Name of the SQLite file inside <see cref="DataDirectory"/>.</summary>
+    public const string DatabaseFileName = "mesh.db";
+
+    /// <summary>Directory holding the SQLite file; created when missing.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = ".mesh-data";
+
+    /// <summary>
+    /// SQLite <c>synchronous</c> level. <see cref="SqliteSynchronous.Full"/> (the default) fsyncs the
+    /// WAL on every commit so that a write that returned survives a power loss.
+    /// </summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>Most write requests applied in one SQLite transaction (one fsync).</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 1024;
+
+    /// <summary>Approximate byte budget of one group commit; a single larger write still goes alone.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Write requests that may wait for the writer before callers are held back.</summary>
+    [Range(1, 1_000_000)]
+    public int WriteQueueCapacity { get; set; } = 16_384;
+
+    /// <summary>How long a connection waits on a locked database before failing.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Handlers of one consumer group on one topic that may run at the same time.</summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentDeliveries { get; set; } = 16;
+
+    /// <summary>
+    /// Claimed but unacknowledged events (running or waiting for a retry) per consumer group and
+    /// topic; beyond it the group stops taking new events until some are settled.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingDeliveries { get; set; } = 1024;
+
+    /// <summary>
+    /// Safety-net poll of the outbox. Publishes in this process wake the dispatcher at once; the
+    /// poll only matters for rows another tool wrote into the file.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long delivered events stay in the outbox after every known consumer group has settled
+    /// them. A consumer group that appears later starts at the oldest retained event.
+    /// </summary>
+    public TimeSpan OutboxRetention { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary>SQLite <c>PRAGMA synchronous</c> levels.</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>No fsync: fast, loses recent commits on power loss and may corrupt on OS crash.</summary>
+    Off,
+    /// <summary>fsync at checkpoints only: durable against process crashes, not power loss.</summary>
+    Normal,
+    /// <summary>fsync the WAL at every commit: durable against power loss.</summary>
+    Full,
+    /// <summary>Like <see cref="Full"/>, plus fsync of the directory after WAL resets.</summary>
+    Extra,
+}

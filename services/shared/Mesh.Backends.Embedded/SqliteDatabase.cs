@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Backends.Embedded;
+
+/// <summary>
+/// The SQLite file shared by the state store and the outbox: one writer connection driven by a
+/// dedicated thread (group commit), and pooled read-only connections for readers.
+/// </summary>
+/// <remarks>
+/// Microsoft.Data.Sqlite has no truly asynchronous I/O: its *Async methods run synchronously.
+/// Writes therefore never touch the caller's thread (they are queued to the writer thread);
+/// reads run synchronously on the caller's thread, which is cheap because WAL readers never wait
+/// for the writer and hot pages are in SQLite's page cache.
+/// </remarks>
+internal sealed class SqliteDatabase : IAsyncDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 0);
+        CREATE TABLE IF NOT EXISTS kv (key BLOB NOT NULL PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            topic TEXT NOT NULL,
+            published_at INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data_content_type TEXT NOT NULL,
+            time TEXT NOT NULL,
+            subject TEXT,
+            trace_parent TEXT,
+            trace_state TEXT,
+            data BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS outbox_by_topic ON outbox (topic, seq);
+        CREATE TABLE IF NOT EXISTS consumer_cursor (grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (grp, topic)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS delivery (
+            grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL,
+            attempts INTEGER NOT NULL, due_at INTEGER NOT NULL,
+            PRIMARY KEY (grp, topic, seq)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS delivery_by_event ON delivery (topic, seq);
+        """;
+
+    private readonly EmbeddedOptions options;
+    private readonly ILogger logger;
+    private readonly FileStream lockFile;
+    private readonly SqliteConnection writer;
+    private readonly string readConnectionString;
+    private readonly WriteContext context;
+    private readonly Channel<WriteCommand> queue;
+    private readonly Thread writerThread;
+    private readonly TaskCompletionSource writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, SqliteCommand> control = new(StringComparer.Ordinal);
+    private readonly KeyValuePair<string, object?>[] metricTags;
+    private long writes;
+    private long commits;
+    private int disposed;
+
+    public SqliteDatabase(EmbeddedOptions options, ILogger logger, TimeProvider timeProvider)
+    {
+        this.options = options;
+        this.logger = logger;
+        var directory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(directory);
+        DatabasePath = Path.Combine(directory, EmbeddedOptions.DatabaseFileName);
+        metricTags = [new("mesh.embedded.database", DatabasePath)];
+
+        // Two processes on one file would each run a dispatcher and hand out the same versions; refuse early.
+        lockFile = new FileStream(DatabasePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var busySeconds = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
+        var common = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Cache = SqliteCacheMode.Private, DefaultTimeout = busySeconds };
+        var writeBuilder = new SqliteConnectionStringBuilder(common.ConnectionString) { Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
+        readConnectionString = new SqliteConnectionStringBuilder(common.ConnectionString) { Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ConnectionString;
+
+        writer = new SqliteConnection(writeBuilder.ConnectionString);
+        try
+        {
+            writer.Open();
+            var journalMode = Scalar<string>("PRAGMA journal_mode = WAL;") ?? "?";
+            Execute($"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
+            Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            Execute(Schema);
+            context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
+            Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
+        }
+        catch
+        {
+            writer.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+
+        queue = Channel.CreateBounded<WriteCommand>(new BoundedChannelOptions(options.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        writerThread = new Thread(RunWriter) { IsBackground = true, Name = "Mesh.Embedded.Writer" };
+        writerThread.Start();
+    }
+
+    /// <summary>Full path of the SQLite file.</summary>
+    public string DatabasePath { get; }
+
+    public EmbeddedWriteStatistics Statistics => new(Interlocked.Read(ref writes), Interlocked.Read(ref commits));
+
+    /// <summary>Queues <paramref name="apply"/> for the next group commit and completes once it is durable.</summary>
+    public async Task<T> WriteAsync<T>(Func<WriteContext, T> apply, int estimatedBytes, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var command = new WriteCommand<T>(apply, estimatedBytes, cancellationToken);
+        if (!queue.Writer.TryWrite(command))
+        {
+            try
+            {
+                await queue.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new ObjectDisposedException(nameof(SqliteDatabase));
+            }
+        }
+
+        return await command.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a pooled read-only connection (WAL: readers see the last commit and never block the writer).</summary>
+    public SqliteConnection OpenRead()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var connection = new SqliteConnection(readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Writes already queued are still committed: completing the channel lets the loop drain it.
+        queue.Writer.TryComplete();
+        await writerStopped.Task.ConfigureAwait(false);
+        context.Dispose();
+        foreach (var command in control.Values)
+        {
+            command.Dispose();
+        }
+
+        using (var pooled = new SqliteConnection(readConnectionString))
+        {
+            SqliteConnection.ClearPool(pooled);
+        }
+
+        await writer.DisposeAsync().ConfigureAwait(false);
+        await lockFile.DisposeAsync().ConfigureAwait(false);
+        Log.Closed(logger, DatabasePath);
+    }
+
+    private void RunWriter()
+    {
+        var reader = queue.Reader;
+        var batch = new List<WriteCommand>(Math.Min(options.MaxBatchSize, 4096));
+        try
+        {
+            while (WaitToRead(reader))
+            {
+                batch.Clear();
+                long bytes = 0;
+                while (batch.Count < options.MaxBatchSize && bytes < options.MaxBatchBytes && reader.TryRead(out var command))
+                {
+                    if (command.CancellationToken.IsCancellationRequested)
+                    {
+                        command.Cancel();
+                        continue;
+                    }
+
+                    batch.Add(command);
+                    bytes += command.EstimatedBytes;
+                }
+
+                if (batch.Count > 0)
+                {
+                    ApplyBatch(batch);
+                }
+            }
+        }
+        finally
+        {
+            writerStopped.TrySetResult();
+        }
+    }
+
+    private static bool WaitToRead(ChannelReader<WriteCommand> reader)
+    {
+        // A dedicated thread may block: it owns the writer connection and does nothing else.
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void ApplyBatch(List<WriteCommand> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failures = new Exception?[batch.Count];
+        var versionBefore = context.Version;
+        try
+        {
+            Control("BEGIN IMMEDIATE;");
+            for (var i = 0; i < batch.Count; i++)
+            {
+                // Each caller gets its own savepoint so that a failed precondition undoes only its own changes.
+                Control("SAVEPOINT w;");
+                try
+                {
+                    batch[i].Execute(context);
+                    Control("RELEASE w;");
+                }
+#pragma warning disable CA1031 // Any failure of one caller's write belongs to that caller alone.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Control("ROLLBACK TO w;");
+                    Control("RELEASE w;");
+                    failures[i] = exception;
+                }
+            }
+
+            if (context.Version != versionBefore)
+            {
+                var persist = context.Command("UPDATE meta SET value = $v WHERE name = 'version';");
+                persist.Parameters.AddWithValue("$v", context.Version);
+                persist.ExecuteNonQuery();
+            }
+
+            Control("COMMIT;");
+        }
+#pragma warning disable CA1031 // The failure is handed to every caller of the group.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            TryRollback();
+            context.Version = versionBefore;
+            Log.CommitFailed(logger, batch.Count, exception);
+            EmbeddedTelemetry.Writes.Add(batch.Count, new KeyValuePair<string, object?>("outcome", "error"));
+            foreach (var command in batch)
+            {
+                command.Fail(exception);
+            }
+
+            return;
+        }
+
+        Interlocked.Add(ref writes, batch.Count);
+        Interlocked.Increment(ref commits);
+        EmbeddedTelemetry.BatchSize.Record(batch.Count, metricTags);
+        EmbeddedTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
+        EmbeddedTelemetry.Writes.Add(batch.Count, new KeyValuePair<string, object?>("outcome", "committed"));
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (failures[i] is { } failure)
+            {
+                batch[i].Fail(failure);
+            }
+            else
+            {
+                batch[i].Complete();
+            }
+        }
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            if (SQLitePCL.raw.sqlite3_get_autocommit(writer.Handle) == 0)
+            {
+                Control("ROLLBACK;");
+            }
+        }
+#pragma warning disable CA1031 // A failed rollback leaves SQLite to roll back on the next BEGIN; the original error is what matters.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private void Control(string sql)
+    {
+        if (!control.TryGetValue(sql, out var command))
+        {
+            command = writer.CreateCommand();
+            command.CommandText = sql;
+            control.Add(sql, command);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private T? Scalar<T>(string sql)
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = sql;
+        var value = command.ExecuteScalar();
+        return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>Counters of the embedded writer, for tests and diagnostics.</summary>
+/// <param name="Writes">Write requests committed or rejected by a precondition since the backend was opened.</param>
+/// <param name="Commits">SQLite transactions committed since the backend was opened (one per group commit).</param>
+public readonly record struct EmbeddedWriteStatistics(long Writes, long Commits);

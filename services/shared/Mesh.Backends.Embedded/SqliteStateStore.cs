@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Mesh.State;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Backends.Embedded;
+
+/// <summary>
+/// <see cref="IStateStore"/> over one SQLite file in WAL mode. Writes are group-committed by a
+/// single writer thread; the ETag is a database-wide version number that only grows (it is
+/// persisted, so a deleted and re-created key never gets an ETag it had before).
+/// </summary>
+/// <remarks>
+/// Keys are stored as their UTF-8 bytes, so <see cref="ScanAsync"/> returns them in UTF-8 byte
+/// order, which equals ordinal UTF-16 order except between supplementary characters and
+/// U+E000–U+FFFF. Reads run synchronously on the caller's thread (Microsoft.Data.Sqlite has no
+/// asynchronous I/O); writes never do.
+/// </remarks>
+public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
+{
+    /// <summary>Largest key, in UTF-8 bytes.</summary>
+    public const int MaxKeyBytes = 512;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly SqliteDatabase database;
+    private readonly bool ownsDatabase;
+
+    internal SqliteStateStore(SqliteDatabase database, bool ownsDatabase)
+    {
+        this.database = database;
+        this.ownsDatabase = ownsDatabase;
+    }
+
+    /// <summary>Full path of the SQLite file.</summary>
+    public string DatabasePath => database.DatabasePath;
+
+    /// <summary>Writer counters: how many writes were applied in how many commits.</summary>
+    public EmbeddedWriteStatistics Statistics => database.Statistics;
+
+    /// <summary>
+    /// Opens (creating when missing) a store of its own, outside dependency injection. Disposing it
+    /// flushes queued writes and closes the file. In a host use <c>AddMeshEmbeddedBackend</c> instead,
+    /// so that the store and the event bus share one file and one writer.
+    /// </summary>
+    public static SqliteStateStore Open(EmbeddedOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SqliteStateStore>();
+        return new SqliteStateStore(new SqliteDatabase(options, logger, timeProvider ?? TimeProvider.System), ownsDatabase: true);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<StateItem?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var keyBytes = EncodeKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = database.OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, value FROM kv WHERE key = $k;";
+        command.Parameters.AddWithValue("$k", keyBytes);
+        using var reader = command.ExecuteReader();
+        return ValueTask.FromResult(reader.Read() ? ReadItem(key, reader) : null);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StateItem>> GetBulkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var encoded = keys.Select(EncodeKey).ToArray();
+        cancellationToken.ThrowIfCancellationRequested();
+        var items = new List<StateItem>(keys.Count);
+        using var connection = database.OpenRead();
+
+        // One read transaction: every key is read from the same snapshot.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT version, value FROM kv WHERE key = $k;";
+        var parameter = command.Parameters.Add("$k", SqliteType.Blob);
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            parameter.Value = encoded[i];
+            using var reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                items.Add(ReadItem(keys[i], reader));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<StateItem>>(items);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<string> SetAsync(string key, ReadOnlyMemory<byte> value, string? expectedETag = null, CancellationToken cancellationToken = default)
+    {
+        var keyBytes = EncodeKey(key);
+        var blob = ToBlob(value);
+        return await database.WriteAsync(
+            context =>
+            {
+                CheckPrecondition(context, key, keyBytes, expectedETag);
+                return Upsert(context, keyBytes, blob);
+            },
+            keyBytes.Length + blob.Length,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DeleteAsync(string key, string? expectedETag = null, CancellationToken cancellationToken = default)
+    {
+        var keyBytes = EncodeKey(key);
+        await database.WriteAsync(
+            context =>
+            {
+                CheckPrecondition(context, key, keyBytes, expectedETag);
+                Delete(context, keyBytes);
+                return true;
+            },
+            keyBytes.Length,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<string>> TransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        if (operations.Count == 0)
+        {
+            return [];
+        }
+
+        var prepared = new (StateOperation Operation, byte[] Key, byte[]? Value)[operations.Count];
+        var bytes = 0;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var operation = operations[i] ?? throw new ArgumentException("An operation is null.", nameof(operations));
+            var keyBytes = EncodeKey(operation.Key);
+            var value = operation switch
+            {
+                UpsertOperation upsert => ToBlob(upsert.Value),
+                DeleteOperation => null,
+                _ => throw new ArgumentException($"Unknown operation {operation.GetType().Name}.", nameof(operations)),
+            };
+            prepared[i] = (operation, keyBytes, value);
+            bytes += keyBytes.Length + (value?.Length ?? 0);
+        }
+
+        return await database.WriteAsync<IReadOnlyList<string>>(
+            context =>
+            {
+                // Every precondition is checked against the state before the transaction, then all are applied.
+                foreach (var (operation, keyBytes, _) in prepared)
+                {
+                    CheckPrecondition(context, operation.Key, keyBytes, operation.ExpectedETag);
+                }
+
+                var etags = new string[prepared.Length];
+                for (var i = 0; i < prepared.Length; i++)
+                {
+                    var (_, keyBytes, value) = prepared[i];
+                    if (value is null)
+                    {
+                        Delete(context, keyBytes);
+                        etags[i] = string.Empty;
+                    }
+                    else
+                    {
+                        etags[i] = Upsert(context, keyBytes, value);
+                    }
+                }
+
+                return etags;
+            },
+            bytes,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<StateItem>> ScanAsync(string prefix, string? afterKey, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        var prefixBytes = StrictUtf8.GetBytes(prefix);
+        var lower = prefixBytes;
+        var inclusive = true;
+        if (afterKey is not null)
+        {
+            var after = StrictUtf8.GetBytes(afterKey);
+            if (after.AsSpan().SequenceCompareTo(prefixBytes) >= 0)
+            {
+                lower = after;
+                inclusive = false;
+            }
+        }
+
+        var upper = UpperBound(prefixBytes);
+        using var connection = database.OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = (inclusive ? "SELECT key, version, value FROM kv WHERE key >= $lo" : "SELECT key, version, value FROM kv WHERE key > $lo")
+            + (upper is null ? string.Empty : " AND key < $hi")
+            + " ORDER BY key LIMIT $n;";
+        command.Parameters.AddWithValue("$lo", lower);
+        if (upper is not null)
+        {
+            command.Parameters.AddWithValue("$hi", upper);
+        }
+
+        command.Parameters.AddWithValue("$n", limit);
+        var items = new List<StateItem>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = StrictUtf8.GetString(reader.GetFieldValue<byte[]>(0));
+            items.Add(new StateItem(key, reader.GetFieldValue<byte[]>(2), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<StateItem>>(items);
+    }
+
+    /// <summary>Flushes queued writes and closes the file when this store opened it.</summary>
+    public ValueTask DisposeAsync() => ownsDatabase ? database.DisposeAsync() : ValueTask.CompletedTask;
+
+    private static StateItem ReadItem(string key, SqliteDataReader reader) =>
+        new(key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture));
+
+    private static void CheckPrecondition(WriteContext context, string key, byte[] keyBytes, string? expectedETag)
+    {
+        if (expectedETag is null)
+        {
+            return;
+        }
+
+        var command = context.Command("SELECT version FROM kv WHERE key = $k;");
+        command.Parameters.AddWithValue("$k", keyBytes);
+        var current = command.ExecuteScalar() is long version ? version.ToString(CultureInfo.InvariantCulture) : null;
+        var holds = expectedETag == ETag.Absent ? current is null : current is not null && string.Equals(current, expectedETag, StringComparison.Ordinal);
+        if (!holds)
+        {
+            throw new ETagMismatchException(key);
+        }
+    }
+
+    private static string Upsert(WriteContext context, byte[] keyBytes, byte[] value)
+    {
+        var version = context.NextVersion();
+        var command = context.Command(
+            "INSERT INTO kv (key, version, value) VALUES ($k, $v, $d) ON CONFLICT (key) DO UPDATE SET version = excluded.version, value = excluded.value;");
+        command.Parameters.AddWithValue("$k", keyBytes);
+        command.Parameters.AddWithValue("$v", version);
+        command.Parameters.AddWithValue("$d", value);
+        command.ExecuteNonQuery();
+        return version.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static void Delete(WriteContext context, byte[] keyBytes)
+    {
+        var command = context.Command("DELETE FROM kv WHERE key = $k;");
+        command.Parameters.AddWithValue("$k", keyBytes);
+        command.ExecuteNonQuery();
+    }
+
+    private static byte[] EncodeKey(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        byte[] bytes;
+        try
+        {
+            bytes = StrictUtf8.GetBytes(key);
+        }
+        catch (EncoderFallbackException exception)
+        {
+            throw new ArgumentException("The key is not valid UTF-16 text (lone surrogate).", nameof(key), exception);
+        }
+
+        if (bytes.Length > MaxKeyBytes)
+        {
+            throw new ArgumentException($"The key is {bytes.Length} bytes in UTF-8; at most {MaxKeyBytes} are allowed.", nameof(key));
+        }
+
+        return bytes;
+    }
+
+    private static byte[] ToBlob(ReadOnlyMemory<byte> value) =>
+        MemoryMarshal.TryGetArray(value, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : value.ToArray();
+
+    /// <summary>The smallest byte string greater than every string that starts with <paramref name="prefix"/>; null when unbounded.</summary>
+    private static byte[]? UpperBound(byte[] prefix)
+    {
+        // UTF-8 never contains 0xFF, so incrementing the last byte of a non-empty prefix cannot overflow.
+        if (prefix.Length == 0)
+        {
+            return null;
+        }
+
+        var upper = (byte[])prefix.Clone();
+        upper[^1]++;
+        return upper;
+    }
+}
