@@ -3,6 +3,7 @@ using Mesh.Audit;
 using Mesh.Audit.Domain;
 using Mesh.Audit.Infrastructure;
 using Mesh.Audit.Testing;
+using Mesh.Auditing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Benchmarks.Audit;
@@ -44,14 +45,13 @@ public sealed class AppendFixture : IAsyncDisposable
         var day = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
         return [.. Enumerable.Range(start, count).Select(i => new AuditEvent
         {
-            Type = (i % 4) switch { 0 => AuditEventTypes.DocumentAccepted, 1 => AuditEventTypes.DocumentDelivered, 2 => AuditEventTypes.DocumentStatus, _ => AuditEventTypes.DocumentRefused },
+            Type = (i % 4) switch { 0 => AuditEventTypes.DocumentAccepted, 1 => AuditEventTypes.DeliveryCreated, 2 => AuditEventTypes.StatusReported, _ => AuditEventTypes.DocumentRefused },
             Time = day.AddMilliseconds(i),
             Actor = agencies[i % agencies.Length],
             DocumentId = $"{agencies[i % agencies.Length]},2026/11/30,{i}/VB",
-            Counterparties = [agencies[(i + 1) % agencies.Length]],
-            Digests = [new AuditDigest("sha-256", "manifest", System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))],
-            Outcome = i % 4 == 3 ? AuditOutcome.Refused : AuditOutcome.Succeeded,
-            Reason = i % 4 == 3 ? "SIGNATURE_INVALID" : "",
+            Counterparts = [agencies[(i + 1) % agencies.Length]],
+            Digests = [Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))],
+            Outcome = i % 4 == 3 ? "SIGNATURE_INVALID" : AuditEvent.OutcomeOk,
             TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
         })];
     }

@@ -48,12 +48,12 @@ internal sealed class AuditHarness : IAsyncDisposable
 
     public static AuditEvent Event(int i, string? type = null, string? actor = null, string? documentId = null, DateTimeOffset? time = null) => new()
     {
-        Type = type ?? AuditEventTypes.DocumentAccepted,
+        Type = type ?? Mesh.Auditing.AuditEventTypes.DocumentAccepted,
         Time = time ?? new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero).AddSeconds(i),
         Actor = actor ?? "000.00.00.G22",
         DocumentId = documentId ?? $"000.00.00.G22,2026/11/30,{i}/VPCP",
-        Counterparties = ["000.00.00.H49"],
-        Digests = [new AuditDigest("sha-256", "manifest", System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))],
+        Counterparts = ["000.00.00.H49"],
+        Digests = [Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))],
     };
 
     public async ValueTask DisposeAsync()

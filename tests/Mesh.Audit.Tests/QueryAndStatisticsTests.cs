@@ -1,5 +1,6 @@
 using Mesh.Audit.Domain;
 using Mesh.Audit.Infrastructure;
+using Mesh.Auditing;
 using Mesh.Errors;
 
 namespace Mesh.Audit.Tests;
@@ -17,13 +18,13 @@ public sealed class QueryAndStatisticsTests
         var harness = new AuditHarness();
         var s = await harness.StartSequencerAsync();
         await s.AppendAsync(AuditHarness.Event(1, AuditEventTypes.DocumentAccepted, Vpcp, "doc/A", Day1));
-        await s.AppendAsync(AuditHarness.Event(2, AuditEventTypes.DocumentDelivered, QuangNinh, "doc/A", Day1.AddHours(1)));
+        await s.AppendAsync(AuditHarness.Event(2, AuditEventTypes.DeliveryCreated, "", "doc/A", Day1.AddHours(1)) with { Counterparts = [QuangNinh] });
         await s.AppendAsync(AuditHarness.Event(3, AuditEventTypes.DocumentAccepted, Vpcp, "doc/B", Day2));
-        await s.AppendAsync(AuditHarness.Event(4, AuditEventTypes.DocumentRefused, TaiChinh, "doc/C", Day2.AddMinutes(5)) with { Outcome = AuditOutcome.Refused, Reason = "SIGNATURE_INVALID", Counterparties = [] });
-        await s.AppendAsync(AuditHarness.Event(5, AuditEventTypes.DocumentRefused, TaiChinh, "doc/D", Day2.AddMinutes(6)) with { Outcome = AuditOutcome.Refused, Reason = "SIGNATURE_INVALID", Counterparties = [] });
-        await s.AppendAsync(AuditHarness.Event(6, AuditEventTypes.DocumentRefused, TaiChinh, "doc/E", Day2.AddMinutes(7)) with { Outcome = AuditOutcome.Refused, Reason = "RECIPIENT_UNKNOWN", Counterparties = [] });
-        await s.AppendAsync(AuditHarness.Event(7, AuditEventTypes.DeliveryOverdue, QuangNinh, "doc/B", Day2.AddHours(9)));
-        await s.AppendAsync(AuditHarness.Event(8, AuditEventTypes.DeadlineLate, Vpcp, "doc/B", Day2.AddHours(10)));
+        await s.AppendAsync(AuditHarness.Event(4, AuditEventTypes.DocumentRefused, TaiChinh, "doc/C", Day2.AddMinutes(5)) with { Outcome = "SIGNATURE_INVALID", Counterparts = [] });
+        await s.AppendAsync(AuditHarness.Event(5, AuditEventTypes.DocumentRefused, TaiChinh, "doc/D", Day2.AddMinutes(6)) with { Outcome = "SIGNATURE_INVALID", Counterparts = [] });
+        await s.AppendAsync(AuditHarness.Event(6, AuditEventTypes.DocumentRefused, TaiChinh, "doc/E", Day2.AddMinutes(7)) with { Outcome = "RECIPIENT_UNKNOWN", Counterparts = [] });
+        await s.AppendAsync(AuditHarness.Event(7, AuditEventTypes.DeadlineFlagged, "", "doc/B", Day2.AddHours(5)) with { Detail = "overdue: not confirmed the same day" });
+        await s.AppendAsync(AuditHarness.Event(8, AuditEventTypes.DeadlineFlagged, Vpcp, "doc/B", Day2.AddHours(6)) with { Detail = "late" });
         return harness;
     }
 
@@ -113,12 +114,13 @@ public sealed class QueryAndStatisticsTests
     public async Task GetStatisticsAsync_PerAgencyPerDay_CountsSentReceivedRefusedLateOverdue()
     {
         await using var harness = await SeededAsync();
-        var d1 = DateOnly.FromDateTime(Day1.UtcDateTime);
-        var d2 = DateOnly.FromDateTime(Day2.UtcDateTime);
+        var d1 = new DateOnly(2026, 11, 29);
+        var d2 = new DateOnly(2026, 11, 30);
 
         var all = await harness.Reader.GetStatisticsAsync(null, d1, d2);
         var vpcp = await harness.Reader.GetStatisticsAsync(Vpcp, d1, d2);
         var firstDay = await harness.Reader.GetStatisticsAsync(null, d1, d1);
+        var month = await harness.Reader.GetStatisticsAsync(Vpcp, d1, d2, monthly: true);
 
         all.Totals.Sent.Should().Be(2);
         all.Totals.Received.Should().Be(1);
@@ -126,9 +128,10 @@ public sealed class QueryAndStatisticsTests
         all.Totals.RefusedByReason.Should().Equal(new Dictionary<string, long> { ["RECIPIENT_UNKNOWN"] = 1, ["SIGNATURE_INVALID"] = 2 });
         all.Totals.Late.Should().Be(1);
         all.Totals.Overdue.Should().Be(1);
-        all.AgenciesConnected.Should().Be(3);
+        all.AgenciesConnected.Should().Be(2, "only VPCP sent and Quang Ninh received");
+        all.AgenciesSeen.Should().Be(3);
         vpcp.Rows.Select(r => (r.Day, r.Counters.Sent, r.Counters.Late)).Should().Equal((d1, 1L, 0L), (d2, 1L, 1L));
         firstDay.Rows.Select(r => r.OrganId).Should().BeEquivalentTo([Vpcp, QuangNinh]);
-        firstDay.AgenciesConnected.Should().Be(2);
+        month.Rows.Should().ContainSingle().Which.Counters.Sent.Should().Be(2);
     }
 }

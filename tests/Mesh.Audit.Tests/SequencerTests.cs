@@ -154,7 +154,7 @@ public sealed class SequencerTests
         await using var harness = new AuditHarness();
         var sequencer = await harness.StartSequencerAsync();
 
-        var act = () => sequencer.AppendAsync(AuditHarness.Event(0, actor: ""));
+        var act = () => sequencer.AppendAsync(AuditHarness.Event(0, actor: "not an organ id"));
 
         await act.Should().ThrowAsync<Mesh.Errors.MeshException>().Where(e => e.Reason == "AUDIT_EVENT_INVALID");
         (await harness.Reader.GetSizeAsync()).Should().Be(0);

@@ -11,12 +11,13 @@ namespace Mesh.Audit.Domain;
 /// "MA" 0x01                         magic and version
 /// str   type                        str = uint16 BE byte length ‖ UTF-8
 /// int64 time                        BE, microseconds since 1970-01-01T00:00:00Z
-/// str   actor OrganId
-/// str   document id                 (may be empty)
-/// u16   n, n × str counterparties   ordinal order, no duplicates
-/// u16   n, n × (str algorithm, str label, bytes value)   bytes = uint16 BE length ‖ bytes
-/// u8    outcome                     1 succeeded, 2 refused, 3 failed
-/// str   reason                      (empty on success)
+/// str   actor OrganId               (empty: the hub)
+/// str   document id
+/// str   business document id
+/// u16   n, n × str counterparts     ordinal order, no duplicates
+/// u16   n, n × 32 bytes digests     SHA-256, in the given order
+/// str   outcome                     "OK" or the reason
+/// str   detail
 /// str   trace id                    (32 lowercase hex or empty)
 /// </code>
 /// Decoding rejects anything that would not re-encode to the same bytes.
@@ -29,7 +30,7 @@ public static class AuditEventCodec
     public static byte[] Encode(AuditEvent e)
     {
         AuditEventRules.Validate(e);
-        var counterparties = e.Counterparties.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var counterparts = e.Counterparts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var buffer = new List<byte>(256);
         buffer.AddRange(Magic);
         WriteString(buffer, e.Type);
@@ -38,8 +39,9 @@ public static class AuditEventCodec
         buffer.AddRange(time);
         WriteString(buffer, e.Actor);
         WriteString(buffer, e.DocumentId);
-        WriteUInt16(buffer, counterparties.Length);
-        foreach (var c in counterparties)
+        WriteString(buffer, e.BusinessDocumentId);
+        WriteUInt16(buffer, counterparts.Length);
+        foreach (var c in counterparts)
         {
             WriteString(buffer, c);
         }
@@ -47,13 +49,11 @@ public static class AuditEventCodec
         WriteUInt16(buffer, e.Digests.Count);
         foreach (var d in e.Digests)
         {
-            WriteString(buffer, d.Algorithm);
-            WriteString(buffer, d.Label);
-            WriteBytes(buffer, d.Value);
+            buffer.AddRange(Convert.FromHexString(d));
         }
 
-        buffer.Add((byte)e.Outcome);
-        WriteString(buffer, e.Reason);
+        WriteString(buffer, e.Outcome);
+        WriteString(buffer, e.Detail);
         WriteString(buffer, e.TraceId);
         if (buffer.Count > AuditEventRules.MaxEntryBytes)
         {
@@ -75,28 +75,21 @@ public static class AuditEventCodec
         var time = DateTimeOffset.UnixEpoch.AddTicks(checked(reader.Int64() * 10));
         var actor = reader.String();
         var documentId = reader.String();
-        var counterparties = new string[reader.UInt16()];
-        for (var i = 0; i < counterparties.Length; i++)
+        var businessDocumentId = reader.String();
+        var counterparts = new string[reader.UInt16()];
+        for (var i = 0; i < counterparts.Length; i++)
         {
-            counterparties[i] = reader.String();
-            if (i > 0 && string.CompareOrdinal(counterparties[i - 1], counterparties[i]) >= 0)
+            counterparts[i] = reader.String();
+            if (i > 0 && string.CompareOrdinal(counterparts[i - 1], counterparts[i]) >= 0)
             {
-                throw new FormatException("Counterparties are not in canonical order.");
+                throw new FormatException("Counterparts are not in canonical order.");
             }
         }
 
-        var digests = new AuditDigest[reader.UInt16()];
+        var digests = new string[reader.UInt16()];
         for (var i = 0; i < digests.Length; i++)
         {
-            digests[i] = new AuditDigest(reader.String(), reader.String(), reader.Bytes());
-        }
-
-        var outcome = (AuditOutcome)reader.Byte();
-        var reason = reader.String();
-        var traceId = reader.String();
-        if (!reader.AtEnd)
-        {
-            throw new FormatException("Trailing bytes after the audit event.");
+            digests[i] = Convert.ToHexStringLower(reader.Take(32));
         }
 
         var e = new AuditEvent
@@ -105,12 +98,18 @@ public static class AuditEventCodec
             Time = time,
             Actor = actor,
             DocumentId = documentId,
-            Counterparties = counterparties,
+            BusinessDocumentId = businessDocumentId,
+            Counterparts = counterparts,
             Digests = digests,
-            Outcome = outcome,
-            Reason = reason,
-            TraceId = traceId,
+            Outcome = reader.String(),
+            Detail = reader.String(),
+            TraceId = reader.String(),
         };
+        if (!reader.AtEnd)
+        {
+            throw new FormatException("Trailing bytes after the audit event.");
+        }
+
         try
         {
             AuditEventRules.Validate(e);
@@ -122,7 +121,6 @@ public static class AuditEventCodec
 
         return e;
     }
-
     private static long ToMicros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     private static void WriteUInt16(List<byte> buffer, int value)
@@ -167,8 +165,6 @@ public static class AuditEventCodec
         public int UInt16() => BinaryPrimitives.ReadUInt16BigEndian(Take(2));
 
         public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
-
-        public byte[] Bytes() => Take(UInt16()).ToArray();
 
         public string String()
         {

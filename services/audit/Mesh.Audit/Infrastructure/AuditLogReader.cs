@@ -186,7 +186,8 @@ public sealed class AuditLogReader
         }
     }
 
-    public async Task<AuditStatisticsReport> GetStatisticsAsync(string? organId, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    /// <summary>Counters per agency and Hanoi day (or month) in [from, to], both days included.</summary>
+    public async Task<AuditStatisticsReport> GetStatisticsAsync(string? organId, DateOnly from, DateOnly to, bool monthly = false, CancellationToken cancellationToken = default)
     {
         if (to < from || to.DayNumber - from.DayNumber >= MaxStatisticsDays)
         {
@@ -225,18 +226,36 @@ public sealed class AuditLogReader
             totals.Add(row.Counters);
         }
 
-        var connected = 0;
+        var exchanged = rows.Where(r => r.Counters.Sent + r.Counters.Received > 0).Select(r => r.OrganId).Distinct(StringComparer.Ordinal).Count();
+        if (monthly)
+        {
+            rows = [.. rows
+                .GroupBy(r => (r.OrganId, Month: new DateOnly(r.Day.Year, r.Day.Month, 1)))
+                .Select(g =>
+                {
+                    var sum = new AgencyDayStatistics();
+                    foreach (var r in g)
+                    {
+                        sum.Add(r.Counters);
+                    }
+
+                    return new AgencyStatisticsRow(g.Key.OrganId, g.Key.Month, sum);
+                })
+                .OrderBy(r => r.Day)
+                .ThenBy(r => r.OrganId, StringComparer.Ordinal)];
+        }
+
+        var seen = 0;
         var last = AuditKeys.Day(to);
         await foreach (var agency in ScanAllAsync(_keys.AgenciesPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (string.CompareOrdinal(Encoding.UTF8.GetString(agency.Value.Span), last) <= 0)
             {
-                connected++;
+                seen++;
             }
         }
 
-        var active = rows.Select(r => r.OrganId).Distinct(StringComparer.Ordinal).Count();
-        return new AuditStatisticsReport(from, to, rows, totals, connected, active);
+        return new AuditStatisticsReport(from, to, rows, totals, exchanged, seen);
     }
 
     private async IAsyncEnumerable<StateItem> ScanAllAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -276,16 +295,18 @@ public sealed class AuditLogReader
             return (_keys.ByTypePrefix(query.Type), null, null);
         }
 
-        if (query.From is { } from && query.To is { } to)
+        if (query.From is not null || query.To is not null)
         {
-            // "idx/day/2026-11-30" sorts just before every key of that day.
-            var fromDay = DateOnly.FromDateTime(from.UtcDateTime);
-            var toDay = DateOnly.FromDateTime(to.UtcDateTime);
-            return (_keys.ByDayRoot, _keys.ByDayRoot + AuditKeys.Day(fromDay), _keys.ByDayPrefix(toDay) + "~");
+            // "idx/day/2026-11-30" sorts just before every key of that day; '~' after all of them.
+            var start = query.From is { } from ? _keys.ByDayRoot + AuditKeys.Day(HanoiDay(from)) : null;
+            var stop = query.To is { } to ? _keys.ByDayPrefix(HanoiDay(to)) + "~" : null;
+            return (_keys.ByDayRoot, start, stop);
         }
 
-        throw MeshException.Invalid("AUDIT_QUERY_EMPTY", "query", "give a document id, an agency, a type, or both ends of a time range");
+        throw MeshException.Invalid("AUDIT_QUERY_EMPTY", "query", "give a document id, an agency, a type or a time range");
     }
+
+    private static DateOnly HanoiDay(DateTimeOffset time) => DateOnly.FromDateTime(time.ToOffset(AuditEvent.StatisticsOffset).DateTime);
 
     private static bool Matches(AuditEvent e, AuditQuery q) =>
         (string.IsNullOrEmpty(q.DocumentId) || e.DocumentId == q.DocumentId)

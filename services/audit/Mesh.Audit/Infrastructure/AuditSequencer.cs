@@ -356,16 +356,19 @@ public sealed class AuditSequencer : BackgroundService
         var actors = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
         foreach (var p in batch)
         {
-            var key = _keys.Stats(p.Event.Day, p.Event.Actor);
-            if (!deltas.TryGetValue(key, out var delta))
+            foreach (var (organ, apply) in AuditStatisticsRules.Contributions(p.Event))
             {
-                deltas[key] = delta = new AgencyDayStatistics();
-            }
+                var key = _keys.Stats(p.Event.Day, organ);
+                if (!deltas.TryGetValue(key, out var delta))
+                {
+                    deltas[key] = delta = new AgencyDayStatistics();
+                }
 
-            delta.Count(p.Event);
-            if (!state.KnownAgencies.Contains(p.Event.Actor) && !actors.TryGetValue(p.Event.Actor, out _))
-            {
-                actors[p.Event.Actor] = p.Event.Day;
+                apply(delta);
+                if (!state.KnownAgencies.Contains(organ))
+                {
+                    actors.TryAdd(organ, p.Event.Day);
+                }
             }
         }
 
