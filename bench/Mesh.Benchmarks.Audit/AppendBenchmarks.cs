@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Mesh.Audit;
+using Mesh.Backends.Embedded;
+using Mesh.State;
 using Mesh.Audit.Domain;
 using Mesh.Audit.Infrastructure;
 using Mesh.Audit.Testing;
@@ -8,25 +10,39 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Benchmarks.Audit;
 
-/// <summary>A running sequencer over a fresh in-memory store.</summary>
+/// <summary>A running sequencer over a fresh store: "memory" (the tests' in-memory store) or "sqlite" (Embedded, synchronous=FULL, in a temp directory).</summary>
 public sealed class AppendFixture : IAsyncDisposable
 {
-    private AppendFixture(InMemoryStateStore store, AuditSequencer sequencer, AuditLogReader reader)
+    private readonly string? _directory;
+
+    private AppendFixture(IStateStore store, AuditSequencer sequencer, AuditLogReader reader, string? directory)
     {
         Store = store;
         Sequencer = sequencer;
         Reader = reader;
+        _directory = directory;
     }
 
-    public InMemoryStateStore Store { get; }
+    public IStateStore Store { get; }
 
     public AuditSequencer Sequencer { get; }
 
     public AuditLogReader Reader { get; }
 
-    public static async Task<AppendFixture> StartAsync(int maxBatchSize, TimeSpan batchDelay)
+    public static async Task<AppendFixture> StartAsync(string storeKind, int maxBatchSize, TimeSpan batchDelay)
     {
-        var store = new InMemoryStateStore();
+        string? directory = null;
+        IStateStore store;
+        if (storeKind == "sqlite")
+        {
+            directory = Directory.CreateTempSubdirectory("mesh-audit-bench-").FullName;
+            store = SqliteStateStore.Open(new EmbeddedOptions { DataDirectory = directory, Synchronous = SqliteSynchronous.Full });
+        }
+        else
+        {
+            store = new InMemoryStateStore();
+        }
+
         var options = Microsoft.Extensions.Options.Options.Create(new AuditOptions
         {
             Origin = "mesh.bench/audit",
@@ -36,7 +52,7 @@ public sealed class AppendFixture : IAsyncDisposable
         });
         var sequencer = new AuditSequencer(store, NoteSigner.Generate("mesh.bench/audit"), options, TimeProvider.System, NullLogger<AuditSequencer>.Instance);
         await sequencer.StartAsync(CancellationToken.None);
-        return new AppendFixture(store, sequencer, new AuditLogReader(store, options));
+        return new AppendFixture(store, sequencer, new AuditLogReader(store, options), directory);
     }
 
     public static AuditEvent[] Events(int start, int count)
@@ -72,6 +88,15 @@ public sealed class AppendFixture : IAsyncDisposable
     {
         await Sequencer.StopAsync(CancellationToken.None);
         Sequencer.Dispose();
+        if (Store is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+
+        if (_directory is not null)
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 }
 
@@ -84,13 +109,16 @@ public class AppendBenchmarks
     private AuditEvent[] _events = [];
     private int _round;
 
-    [Params(1024, 4096)]
+    [Params("memory", "sqlite")]
+    public string Store { get; set; } = "memory";
+
+    [Params(4096)]
     public int MaxBatchSize { get; set; }
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _fixture = await AppendFixture.StartAsync(MaxBatchSize, TimeSpan.FromMilliseconds(2));
+        _fixture = await AppendFixture.StartAsync(Store, MaxBatchSize, TimeSpan.FromMilliseconds(2));
     }
 
     [IterationSetup]
@@ -110,10 +138,13 @@ public class InclusionProofBenchmarks
     private AppendFixture _fixture = null!;
     private long _next;
 
+    [Params("memory", "sqlite")]
+    public string Store { get; set; } = "memory";
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _fixture = await AppendFixture.StartAsync(8192, TimeSpan.FromMilliseconds(2));
+        _fixture = await AppendFixture.StartAsync(Store, 8192, TimeSpan.FromMilliseconds(2));
         for (var start = 0; start < Size; start += 100_000)
         {
             await _fixture.AppendAllAsync(AppendFixture.Events(start, 100_000));

@@ -8,7 +8,7 @@ namespace Mesh.Audit.Infrastructure;
 
 public sealed record SignedCheckpoint(string Note, Checkpoint Checkpoint);
 
-public sealed record InclusionProof(long LeafIndex, long TreeSize, byte[] LeafHash, IReadOnlyList<byte[]> Hashes);
+public sealed record InclusionProof(long LeafIndex, long TreeSize, IReadOnlyList<byte[]> Hashes);
 
 public sealed record ConsistencyProof(long Size1, long Size2, IReadOnlyList<byte[]> Hashes);
 
@@ -84,10 +84,8 @@ public sealed class AuditLogReader
                 throw MeshException.Invalid("AUDIT_LEAF_INDEX_OUT_OF_RANGE", "leaf_index", $"must be below the tree size {treeSize}");
             }
 
-            var source = _tiles.At(size);
-            var proof = await MerkleProofs.InclusionAsync(source, leafIndex, treeSize, ct).ConfigureAwait(false);
-            var leaf = (await source.GetNodesAsync([new NodeId(0, leafIndex)], treeSize, ct).ConfigureAwait(false))[0];
-            return new InclusionProof(leafIndex, treeSize, leaf, proof);
+            var proof = await MerkleProofs.InclusionAsync(_tiles.At(size), leafIndex, treeSize, ct).ConfigureAwait(false);
+            return new InclusionProof(leafIndex, treeSize, proof);
         }, cancellationToken);
 
     /// <summary>Inclusion by leaf hash: the first index whose leaf has this hash, found through the leaf-hash index.</summary>
