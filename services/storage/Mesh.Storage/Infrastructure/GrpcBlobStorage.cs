@@ -1,0 +1,172 @@
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Mesh.Contracts.Storage.V1;
+using Mesh.Errors;
+using Mesh.Storage.Domain;
+using Mesh.Storage.Grpc;
+using BlobInfo = Mesh.Storage.Domain.BlobInfo;
+
+namespace Mesh.Storage.Infrastructure;
+
+/// <summary>
+/// <see cref="IBlobStorage"/> over a remote StorageService, for deployments where storage runs
+/// in its own process. Failures come back as the same <see cref="MeshException"/> reasons the
+/// in-process store throws, so callers do not care which one they have.
+/// </summary>
+public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) : IBlobStorage
+{
+    public async ValueTask<BlobPutResult> PutAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> content, BlobPutRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            using var call = client.PutBlob(cancellationToken: cancellationToken);
+            var header = new PutBlobHeader
+            {
+                MediaType = request.MediaType ?? string.Empty,
+                ExpectedSize = request.ExpectedSize ?? -1,
+                RetainUntil = request.RetainUntil is { } until ? Timestamp.FromDateTimeOffset(until) : null,
+            };
+            if (request.ExpectedSha256 is { } expected)
+            {
+                header.ExpectedSha256 = UnsafeByteOperations.UnsafeWrap(expected.ToArray());
+            }
+
+            await call.RequestStream.WriteAsync(new PutBlobRequest { Header = header }, cancellationToken).ConfigureAwait(false);
+            await foreach (var segment in content.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                for (var piece = 0; piece < segment.Length; piece += StorageGrpcService.MaxDataPerMessage)
+                {
+                    // No copy: WriteAsync has serialized the message when it completes, before the caller may reuse the segment.
+                    var data = segment.Slice(piece, Math.Min(StorageGrpcService.MaxDataPerMessage, segment.Length - piece));
+                    await call.RequestStream.WriteAsync(new PutBlobRequest { Data = UnsafeByteOperations.UnsafeWrap(data) }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            var response = await call.ResponseAsync.ConfigureAwait(false);
+            return new BlobPutResult(BlobInfoMapper.FromProto(response.Blob), response.Created);
+        }
+        catch (RpcException ex)
+        {
+            throw ToMeshException(ex);
+        }
+    }
+
+    public async ValueTask<BlobRead> OpenReadAsync(Sha256Hash id, long offset = 0, long length = 0, CancellationToken cancellationToken = default)
+    {
+        var call = client.GetBlob(new GetBlobRequest { Sha256 = UnsafeByteOperations.UnsafeWrap(id.ToArray()), Offset = offset, Length = length }, cancellationToken: cancellationToken);
+        try
+        {
+            // The first message carries the metadata, so "not found" and bad ranges surface here.
+            if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                throw new MeshException(ErrorKind.Internal, "STORAGE_PROTOCOL", "GetBlob ended without a message.");
+            }
+
+            var first = call.ResponseStream.Current;
+            var blob = BlobInfoMapper.FromProto(first.Blob);
+            var range = ChunkLayout.Resolve(blob.Size, offset, length);
+            return new BlobRead(blob, range, ReadAsync(call, first.Data.Memory, cancellationToken), () =>
+            {
+                call.Dispose();
+                return ValueTask.CompletedTask;
+            });
+        }
+        catch (RpcException ex)
+        {
+            call.Dispose();
+            throw ToMeshException(ex);
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask<BlobInfo> StatAsync(Sha256Hash id, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await client.StatBlobAsync(new StatBlobRequest { Sha256 = UnsafeByteOperations.UnsafeWrap(id.ToArray()) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return BlobInfoMapper.FromProto(response.Blob);
+        }
+        catch (RpcException ex)
+        {
+            throw ToMeshException(ex);
+        }
+    }
+
+    public async ValueTask<BlobInfo> UpdateRetentionAsync(Sha256Hash id, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await client.UpdateRetentionAsync(
+                new UpdateRetentionRequest { Sha256 = UnsafeByteOperations.UnsafeWrap(id.ToArray()), RetainUntil = Timestamp.FromDateTimeOffset(retainUntil) },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return BlobInfoMapper.FromProto(response.Blob);
+        }
+        catch (RpcException ex)
+        {
+            throw ToMeshException(ex);
+        }
+    }
+
+    /// <summary>The reverse of the server's error mapping: status code → kind, ErrorInfo reason → reason.</summary>
+    public static MeshException ToMeshException(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var status = exception.GetRpcStatus();
+        var reason = status?.GetDetail<ErrorInfo>()?.Reason is { Length: > 0 } r ? r : exception.StatusCode.ToString().ToUpperInvariant();
+        var kind = exception.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.OutOfRange => ErrorKind.InvalidArgument,
+            StatusCode.FailedPrecondition => ErrorKind.FailedPrecondition,
+            StatusCode.NotFound => ErrorKind.NotFound,
+            StatusCode.AlreadyExists => ErrorKind.AlreadyExists,
+            StatusCode.Aborted => ErrorKind.Aborted,
+            StatusCode.Unauthenticated => ErrorKind.Unauthenticated,
+            StatusCode.PermissionDenied => ErrorKind.PermissionDenied,
+            StatusCode.ResourceExhausted => ErrorKind.ResourceExhausted,
+            StatusCode.DataLoss => ErrorKind.DataLoss,
+            StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled => ErrorKind.Unavailable,
+            _ => ErrorKind.Internal,
+        };
+        var violations = status?.GetDetail<BadRequest>()?.FieldViolations.Select(v => new FieldViolation(v.Field, v.Description)).ToList();
+        return new MeshException(kind, reason, status?.Message ?? exception.Status.Detail, violations, exception);
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(
+        AsyncServerStreamingCall<GetBlobResponse> call, ReadOnlyMemory<byte> firstData, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using (call)
+        {
+            if (!firstData.IsEmpty)
+            {
+                yield return firstData;
+            }
+
+            while (true)
+            {
+                try
+                {
+                    if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (RpcException ex)
+                {
+                    throw ToMeshException(ex);
+                }
+
+                yield return call.ResponseStream.Current.Data.Memory;
+            }
+        }
+    }
+}
