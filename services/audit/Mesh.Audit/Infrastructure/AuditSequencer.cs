@@ -1,0 +1,432 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Mesh.Audit.Domain;
+using Mesh.Errors;
+using Mesh.State;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Audit.Infrastructure;
+
+/// <summary>Where an appended event landed, and the signed checkpoint that first includes it.</summary>
+public sealed record AppendResult(long Index, byte[] LeafHash, long TreeSize, string SignedCheckpoint);
+
+/// <summary>
+/// Sequences appends in batches. Each batch — entry bundles, the hash tiles it touches, index
+/// keys, statistics, the signed checkpoint and the tree state — is one all-or-nothing
+/// transaction guarded by the ETag of the tree-state key, so two sequencers on one store can
+/// never fork the log: the slower one gets an ETag conflict, re-reads the tree and retries.
+/// </summary>
+public sealed class AuditSequencer : BackgroundService
+{
+    private readonly IStateStore _store;
+    private readonly NoteSigner _signer;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditSequencer> _logger;
+    private readonly AuditKeys _keys;
+    private readonly Channel<Pending> _channel;
+    private SequencerState? _state;
+    private long _conflicts;
+
+    public AuditSequencer(IStateStore store, NoteSigner signer, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditSequencer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _signer = signer;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _keys = new AuditKeys(_options.KeyPrefix);
+        _channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.MaxPendingAppends)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Batches this sequencer had to redo because another one moved the tree first.</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    /// <summary>Appends one event; completes once it is durably integrated, with its leaf index.</summary>
+    public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        var entry = AuditEventCodec.Encode(auditEvent);
+        var pending = new Pending(auditEvent, entry, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            await _channel.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new MeshException(ErrorKind.Unavailable, "AUDIT_LOG_STOPPED", "The audit sequencer is stopping.", inner: ex);
+        }
+
+        // Once queued the entry may be integrated whatever the caller does, so only the wait is cancellable.
+        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Integrate what is already queued before stopping: callers were promised an answer.
+        _channel.Writer.TryComplete();
+        if (ExecuteTask is not null)
+        {
+            await Task.WhenAny(ExecuteTask, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = _channel.Reader;
+        var batch = new List<Pending>(_options.MaxBatchSize);
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                batch.Clear();
+                Drain(reader, batch);
+                if (batch.Count < _options.MaxBatchSize && _options.BatchDelay > TimeSpan.Zero)
+                {
+                    await LingerAsync(reader, batch, stoppingToken).ConfigureAwait(false);
+                }
+
+                await IntegrateAsync(batch, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            foreach (var p in batch)
+            {
+                p.Completion.TrySetCanceled(stoppingToken);
+            }
+        }
+        finally
+        {
+            while (reader.TryRead(out var left))
+            {
+                left.Completion.TrySetException(new MeshException(ErrorKind.Unavailable, "AUDIT_LOG_STOPPED", "The audit sequencer stopped before integrating this entry."));
+            }
+        }
+    }
+
+    private void Drain(ChannelReader<Pending> reader, List<Pending> batch)
+    {
+        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+        {
+            batch.Add(item);
+        }
+    }
+
+    private async Task LingerAsync(ChannelReader<Pending> reader, List<Pending> batch, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.BatchDelay, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        try
+        {
+            while (batch.Count < _options.MaxBatchSize && await reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+            {
+                Drain(reader, batch);
+            }
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The batch delay elapsed: integrate what we have.
+        }
+    }
+
+    private async Task IntegrateAsync(List<Pending> batch, CancellationToken cancellationToken)
+    {
+        using var activity = AuditTelemetry.ActivitySource.StartActivity("audit.integrate");
+        activity?.SetTag("mesh.audit.batch.size", batch.Count);
+        var started = _time.GetTimestamp();
+        for (var attempt = 1; attempt <= _options.MaxCommitAttempts; attempt++)
+        {
+            try
+            {
+                _state ??= await LoadStateAsync(cancellationToken).ConfigureAwait(false);
+                var plan = await PlanAsync(_state, batch, cancellationToken).ConfigureAwait(false);
+                var etags = await _store.TransactAsync(plan.Operations, cancellationToken).ConfigureAwait(false);
+                _state = plan.NextState with { ETag = etags[^1] };
+                foreach (var name in plan.NewAgencies)
+                {
+                    _state.KnownAgencies.Add(name);
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(new AppendResult(plan.FirstIndex + i, plan.LeafHashes[i], _state.Range.Size, plan.SignedCheckpoint));
+                }
+
+                AuditTelemetry.Appends.Add(batch.Count);
+                AuditTelemetry.BatchSize.Record(batch.Count);
+                AuditTelemetry.BatchDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+            catch (ETagMismatchException)
+            {
+                Interlocked.Increment(ref _conflicts);
+                AuditTelemetry.CommitConflicts.Add(1);
+                _logger.CommitConflict(attempt);
+                _state = null;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                _state = null;
+                throw;
+            }
+            catch (Exception ex)
+            {
+                // The outcome of a failed transaction is re-read from the store, never assumed.
+                _state = null;
+                _logger.BatchFailed(ex, batch.Count);
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                foreach (var p in batch)
+                {
+                    p.Completion.TrySetException(ex);
+                }
+
+                return;
+            }
+        }
+
+        var contended = new MeshException(ErrorKind.Aborted, "AUDIT_LOG_CONTENDED", "Another sequencer kept moving the audit tree; retry.");
+        foreach (var p in batch)
+        {
+            p.Completion.TrySetException(contended);
+        }
+    }
+
+    private async Task<SequencerState> LoadStateAsync(CancellationToken cancellationToken)
+    {
+        var item = await _store.GetAsync(_keys.State, cancellationToken).ConfigureAwait(false);
+        if (item is null)
+        {
+            return new SequencerState(new CompactRange(), null, [], [], new HashSet<string>(StringComparer.Ordinal));
+        }
+
+        var range = TreeStateCodec.Decode(item.Value.Span);
+        var size = range.Size;
+        var wanted = new List<(string Key, int Level)>();
+        if (size % TileLayout.TileWidth != 0)
+        {
+            wanted.Add((_keys.Entries(size / TileLayout.TileWidth, (int)(size % TileLayout.TileWidth)), -1));
+        }
+
+        for (var level = 0; TileLayout.LevelCount(size, level) > 0; level++)
+        {
+            var count = TileLayout.LevelCount(size, level);
+            if (count % TileLayout.TileWidth != 0)
+            {
+                wanted.Add((_keys.Tile(level, count / TileLayout.TileWidth, (int)(count % TileLayout.TileWidth)), level));
+            }
+        }
+
+        var found = (await _store.GetBulkAsync([.. wanted.Select(w => w.Key)], cancellationToken).ConfigureAwait(false))
+            .ToDictionary(i => i.Key, i => i.Value, StringComparer.Ordinal);
+        var bundleTail = new List<byte[]>();
+        var tileTails = new Dictionary<int, List<byte[]>>();
+        foreach (var (key, level) in wanted)
+        {
+            if (!found.TryGetValue(key, out var value))
+            {
+                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_MISSING", $"The audit log of size {size} has no '{key}'.");
+            }
+
+            if (level < 0)
+            {
+                bundleTail = TileLayout.DecodeBundle(value.Span);
+            }
+            else
+            {
+                tileTails[level] = TileLayout.DecodeTile(value.Span);
+            }
+        }
+
+        _logger.Resumed(_options.Origin, size);
+        return new SequencerState(range, item.ETag, bundleTail, tileTails, new HashSet<string>(StringComparer.Ordinal));
+    }
+
+    private async Task<BatchPlan> PlanAsync(SequencerState state, List<Pending> batch, CancellationToken cancellationToken)
+    {
+        var range = state.Range.Clone();
+        var firstIndex = range.Size;
+        var levelAppends = new Dictionary<int, List<byte[]>> { [0] = new(batch.Count) };
+        var leafHashes = new byte[batch.Count][];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var leaf = MerkleHasher.HashLeaf(batch[i].Entry);
+            leafHashes[i] = leaf;
+            levelAppends[0].Add(leaf);
+            range.Append(leaf, (node, hash) =>
+            {
+                if (node.Level % TileLayout.TileHeight == 0)
+                {
+                    var tileLevel = node.Level / TileLayout.TileHeight;
+                    if (!levelAppends.TryGetValue(tileLevel, out var list))
+                    {
+                        levelAppends[tileLevel] = list = [];
+                    }
+
+                    list.Add(hash);
+                }
+            });
+        }
+
+        var operations = new List<StateOperation>(batch.Count * 7);
+        var nextBundleTail = WriteTiles(state.BundleTail, [.. batch.Select(p => p.Entry)], firstIndex, (n, w) => _keys.Entries(n, w), TileLayout.EncodeBundle, operations);
+        var nextTileTails = new Dictionary<int, List<byte[]>>(state.TileTails);
+        foreach (var (level, appended) in levelAppends)
+        {
+            var oldCount = TileLayout.LevelCount(firstIndex, level);
+            var tail = state.TileTails.GetValueOrDefault(level) ?? [];
+            nextTileTails[level] = WriteTiles(tail, appended, oldCount, (n, w) => _keys.Tile(level, n, w), TileLayout.EncodeTile, operations);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i].Event;
+            var index = AuditKeys.Index(firstIndex + i);
+            if (e.DocumentId.Length > 0)
+            {
+                operations.Add(StateOperation.Upsert(_keys.ByDocumentPrefix(e.DocumentId) + index, ReadOnlyMemory<byte>.Empty));
+            }
+
+            foreach (var agency in e.Agencies)
+            {
+                operations.Add(StateOperation.Upsert(_keys.ByAgencyPrefix(agency) + index, ReadOnlyMemory<byte>.Empty));
+            }
+
+            operations.Add(StateOperation.Upsert(_keys.ByTypePrefix(e.Type) + index, ReadOnlyMemory<byte>.Empty));
+            operations.Add(StateOperation.Upsert(_keys.ByDayPrefix(e.Day) + index, ReadOnlyMemory<byte>.Empty));
+            operations.Add(StateOperation.Upsert(_keys.ByLeafHashPrefix(leafHashes[i]) + index, ReadOnlyMemory<byte>.Empty));
+        }
+
+        var newAgencies = await PlanStatisticsAsync(state, batch, operations, cancellationToken).ConfigureAwait(false);
+
+        var text = new Checkpoint(_options.Origin, range.Size, range.Root()).ToText();
+        var signed = _signer.Sign(text).Format();
+        var signedBytes = System.Text.Encoding.UTF8.GetBytes(signed);
+        operations.Add(StateOperation.Upsert(_keys.CheckpointHistory(range.Size), signedBytes, ETag.Absent));
+        operations.Add(StateOperation.Upsert(_keys.Checkpoint, signedBytes));
+        operations.Add(StateOperation.Upsert(_keys.State, TreeStateCodec.Encode(range), state.ETag ?? ETag.Absent));
+
+        var next = new SequencerState(range, null, nextBundleTail, nextTileTails, state.KnownAgencies);
+        return new BatchPlan(operations, next, firstIndex, leafHashes, signed, newAgencies);
+    }
+
+    /// <summary>
+    /// Rewrites the rightmost tile of one level with the appended items: full tiles get their
+    /// final path, the last one its ".p/W" path, and the superseded partial is deleted in the same
+    /// transaction (c2sp.org/tlog-tiles lets partial tiles go once a wider one exists).
+    /// </summary>
+    private static List<byte[]> WriteTiles(List<byte[]> tail, List<byte[]> appended, long oldCount, Func<long, int, string> key, Func<IReadOnlyList<byte[]>, byte[]> encode, List<StateOperation> operations)
+    {
+        var firstTile = oldCount / TileLayout.TileWidth;
+        if (tail.Count > 0)
+        {
+            operations.Add(StateOperation.Delete(key(firstTile, tail.Count)));
+        }
+
+        var combined = new List<byte[]>(tail.Count + appended.Count);
+        combined.AddRange(tail);
+        combined.AddRange(appended);
+        var nextTail = new List<byte[]>();
+        for (var offset = 0; offset < combined.Count; offset += TileLayout.TileWidth)
+        {
+            var width = Math.Min(TileLayout.TileWidth, combined.Count - offset);
+            var chunk = combined.GetRange(offset, width);
+            operations.Add(StateOperation.Upsert(key(firstTile + (offset / TileLayout.TileWidth), width), encode(chunk)));
+            if (width < TileLayout.TileWidth)
+            {
+                nextTail = chunk;
+            }
+        }
+
+        return nextTail;
+    }
+
+    private async Task<List<string>> PlanStatisticsAsync(SequencerState state, List<Pending> batch, List<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        var deltas = new Dictionary<string, AgencyDayStatistics>(StringComparer.Ordinal);
+        var actors = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
+        foreach (var p in batch)
+        {
+            foreach (var (organ, apply) in AuditStatisticsRules.Contributions(p.Event))
+            {
+                var key = _keys.Stats(p.Event.Day, organ);
+                if (!deltas.TryGetValue(key, out var delta))
+                {
+                    deltas[key] = delta = new AgencyDayStatistics();
+                }
+
+                apply(delta);
+                if (!state.KnownAgencies.Contains(organ))
+                {
+                    actors.TryAdd(organ, p.Event.Day);
+                }
+            }
+        }
+
+        // The tree-state ETag guards these read-modify-writes too: every writer of these keys
+        // moves the tree, so a stale read here ends in an ETag conflict and a retry.
+        var agencyKeys = actors.Keys.Select(_keys.Agency).ToList();
+        var existing = await _store.GetBulkAsync([.. deltas.Keys, .. agencyKeys], cancellationToken).ConfigureAwait(false);
+        var stored = existing.ToDictionary(i => i.Key, i => i.Value, StringComparer.Ordinal);
+        foreach (var (key, delta) in deltas)
+        {
+            var total = stored.TryGetValue(key, out var value) ? StatisticsCodec.Decode(value.Span) : new AgencyDayStatistics();
+            total.Add(delta);
+            operations.Add(StateOperation.Upsert(key, StatisticsCodec.Encode(total)));
+        }
+
+        var newAgencies = new List<string>();
+        foreach (var (actor, day) in actors)
+        {
+            if (!stored.ContainsKey(_keys.Agency(actor)))
+            {
+                operations.Add(StateOperation.Upsert(_keys.Agency(actor), System.Text.Encoding.UTF8.GetBytes(AuditKeys.Day(day))));
+            }
+
+            newAgencies.Add(actor);
+        }
+
+        return newAgencies;
+    }
+
+    private sealed record Pending(AuditEvent Event, byte[] Entry, TaskCompletionSource<AppendResult> Completion);
+
+    private sealed record SequencerState(
+        CompactRange Range,
+        string? ETag,
+        List<byte[]> BundleTail,
+        Dictionary<int, List<byte[]>> TileTails,
+        HashSet<string> KnownAgencies);
+
+    private sealed record BatchPlan(
+        List<StateOperation> Operations,
+        SequencerState NextState,
+        long FirstIndex,
+        byte[][] LeafHashes,
+        string SignedCheckpoint,
+        List<string> NewAgencies);
+}
+
+/// <summary>Statistics counters as stored values (JSON: readable by operators with any tool).</summary>
+public static class StatisticsCodec
+{
+    // Populate keeps the ordinal comparer of the reasons dictionary when reading.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PreferredObjectCreationHandling = System.Text.Json.Serialization.JsonObjectCreationHandling.Populate,
+    };
+
+    public static byte[] Encode(AgencyDayStatistics statistics) => JsonSerializer.SerializeToUtf8Bytes(statistics, Json);
+
+    public static AgencyDayStatistics Decode(ReadOnlySpan<byte> value) =>
+        JsonSerializer.Deserialize<AgencyDayStatistics>(value, Json) ?? throw new FormatException("Empty statistics value.");
+}
