@@ -1,3 +1,4 @@
+using Mesh.Audit;
 using Mesh.Auditing;
 using Mesh.Registry;
 using Mesh.Routing;
@@ -15,7 +16,7 @@ namespace Mesh.Hub;
 public static class HubExtensions
 {
     /// <summary>
-    /// Every service of the hub in one process: registry, signature, storage and routing, wired
+    /// Every service of the hub in one process: registry, signature, storage, audit and routing, wired
     /// in-process (the signature engine reads trust and bindings from the registry; routing uses
     /// the chunked store, the engine and the hub key directly), plus first-run setup.
     /// </summary>
@@ -41,6 +42,15 @@ public static class HubExtensions
         services.AddSingleton<ISignatureVerifier, CoreSignatureVerifier>();
         services.AddSingleton<IHubSigner, CoreHubSigner>();
         services.AddMeshStorage(configuration);
+        services.AddMeshAudit();
+        services.PostConfigure<AuditOptions>(o =>
+        {
+            // The log's checkpoint key lives with the hub's other development keys unless configured.
+            if (configuration[$"{AuditOptions.Section}:DataDirectory"] is null)
+            {
+                o.DataDirectory = Path.Combine(configuration["Mesh:DataDirectory"] ?? new MeshDataOptions().DataDirectory, "keys");
+            }
+        });
         services.AddMeshRouting();
         services.AddMeshHub();
         return builder;
@@ -53,6 +63,7 @@ public static class HubExtensions
         endpoints.MapMeshRegistry();
         endpoints.MapMeshStorage();
         endpoints.MapMeshRouting();
+        endpoints.MapMeshAudit();
         return endpoints;
     }
 
