@@ -41,6 +41,7 @@ public sealed partial class HubBootstrap(
     {
         if (await store.GetAsync(MarkerKey, cancellationToken).ConfigureAwait(false) is not null)
         {
+            await PublishDevelopmentCrlAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -71,8 +72,25 @@ public sealed partial class HubBootstrap(
         }
 
         await store.SetAsync(MarkerKey, "done"u8.ToArray(), ETag.Absent, cancellationToken).ConfigureAwait(false);
+        await PublishDevelopmentCrlAsync(cancellationToken).ConfigureAwait(false);
         LogAdminCreated(logger, AdminPfxPath, operatorId, pki.CaPemPath);
     }
+
+    /// <summary>
+    /// Signature validation requires revocation data for every CA in a path (RFC 5280 §6.3, the
+    /// engine's default): the hub publishes a fresh CRL of its development CA at every start, valid
+    /// for <see cref="DevelopmentCrlValidity"/>, so signatures by agency certificates it issued verify.
+    /// </summary>
+    private async Task PublishDevelopmentCrlAsync(CancellationToken cancellationToken)
+    {
+        var pki = HubCertificates.LoadOrCreate(dataOptions.Value.FullDataDirectory);
+        var now = DateTimeOffset.UtcNow;
+        var crl = new CertificateRevocationListBuilder().Build(pki.CertificateAuthority, now.ToUnixTimeSeconds(), now + DevelopmentCrlValidity, HashAlgorithmName.SHA256, thisUpdate: now.AddMinutes(-1));
+        await registry.PublishCrlAsync($"bootstrap-crl-{now.UtcTicks}", crl, Caller.Hub, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How long a development CRL is valid (the hub republishes it at every start).</summary>
+    public static readonly TimeSpan DevelopmentCrlValidity = TimeSpan.FromDays(30);
 
     private static string PemKey(X509Certificate2 certificate)
     {

@@ -1,16 +1,13 @@
 using Mesh.Hub;
-using Mesh.Registry;
 using Mesh.ServiceDefaults.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeshDefaults("mesh-hub");
-builder.Services.AddMeshRegistry();
-builder.Services.AddMeshHub();
+builder.AddMeshHubServices();
 
 var app = builder.Build();
 app.UseMeshDefaults();
-app.MapMeshDefaults();
-app.MapMeshRegistry();
+app.MapMeshHubServices();
 await app.Services.GetRequiredService<HubBootstrap>().RunAsync(app.Lifetime.ApplicationStopping);
 await app.RunAsync();
 

@@ -1,0 +1,521 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Mesh.Agencies;
+using Mesh.Auditing;
+using Mesh.Contracts.Routing.V1;
+using Mesh.Errors;
+using Mesh.Events;
+using Mesh.Routing.Domain;
+using Mesh.Signing;
+using Mesh.State;
+using Mesh.Storage.Domain;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Routing.Infrastructure;
+
+/// <summary>
+/// The send path (DESIGN.md "A send, end to end"): authority and signature first, header and
+/// recipient rules, attachments streamed into storage, then one transaction that makes the
+/// document, its deliveries and inbox entries visible together; then audit, receipt, events.
+/// A refusal is audited and leaves nothing visible (blobs written for a refused send are
+/// unreferenced content-addressed data).
+/// </summary>
+internal sealed partial class DocumentExchange(
+    IStateStore store,
+    IBlobStorage blobs,
+    ISignatureVerifier verifier,
+    IHubSigner signer,
+    IAgencyDirectory agencies,
+    IAuditTrail audit,
+    IEventBus bus,
+    InboxWriter inbox,
+    TimeProvider time,
+    IOptions<RoutingOptions> options,
+    ILogger<DocumentExchange> logger)
+{
+    public const string Source = "/mesh/routing";
+    private readonly RoutingOptions settings = options.Value;
+    private readonly DeadlineRules deadlines = new(WorkingCalendar.From(options.Value.Calendar), options.Value.UrgentAllowance);
+
+    /// <summary>Runs one send. <paramref name="nextChunk"/> yields the chunks after the header, null at the end.</summary>
+    public async Task<SendDocumentResponse> SendAsync(string caller, SendDocumentHeader? header, Func<CancellationToken, ValueTask<AttachmentChunk?>> nextChunk, CancellationToken cancellationToken)
+    {
+        using var activity = RoutingTelemetry.ActivitySource.StartActivity("SendDocument");
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await SendCoreAsync(caller, header, nextChunk, cancellationToken).ConfigureAwait(false);
+            RoutingTelemetry.SendDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return response;
+        }
+        catch (MeshException e)
+        {
+            RoutingTelemetry.DocumentsRefused.Add(1, new KeyValuePair<string, object?>("reason", e.Reason));
+            await RecordRefusalAsync(e.Kind == ErrorKind.PermissionDenied ? AuditEventTypes.AuthorizationFailed : AuditEventTypes.DocumentRefused, caller, e, "", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<SendDocumentResponse> SendCoreAsync(string caller, SendDocumentHeader? header, Func<CancellationToken, ValueTask<AttachmentChunk?>> nextChunk, CancellationToken cancellationToken)
+    {
+        if (header is null || header.Manifest.IsEmpty)
+        {
+            throw MeshException.Invalid(RoutingReasons.ManifestRequired, "header.manifest", "the first message carries the signed manifest");
+        }
+
+        if (string.IsNullOrEmpty(header.RequestId) || header.RequestId.Length > 128)
+        {
+            throw MeshException.Invalid(RoutingReasons.RequestIdInvalid, "header.request_id", "must be 1 to 128 characters");
+        }
+
+        DocumentManifest manifest;
+        try
+        {
+            manifest = DocumentManifest.Parser.ParseFrom(header.Manifest);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw MeshException.Invalid(RoutingReasons.ManifestMalformed, "header.manifest", $"not a serialized DocumentManifest: {e.Message}");
+        }
+
+        if (manifest.Header is null)
+        {
+            throw MeshException.Invalid(RoutingReasons.ManifestMalformed, "header.manifest", "the manifest has no header");
+        }
+
+        var sender = ManifestRules.SenderOf(manifest, caller);
+
+        // The signature is checked before any chunk is read: unsigned or forged sends cost one verification.
+        await VerifySignatureAsync(header.Manifest.Memory, header.ManifestSignature.Memory, sender, "header.manifest_signature", cancellationToken).ConfigureAwait(false);
+
+        var manifestSha = Convert.ToHexStringLower(SHA256.HashData(header.Manifest.Span));
+        var requestKey = RoutingKeys.Request(sender, "send", header.RequestId);
+        if (await ReplayAsync(requestKey, manifestSha, nextChunk, cancellationToken).ConfigureAwait(false) is { } replay)
+        {
+            return replay;
+        }
+
+        var verifyPdf = settings.PdfSignatures != PdfSignaturePolicy.Off;
+        ManifestRules.Check(manifest, new ManifestLimits(settings.MaxAttachments, settings.MaxAttachmentSize, settings.MaxTotalSize, settings.MaxMainDocumentSize, verifyPdf));
+        var h = manifest.Header;
+        await CheckRecipientsAsync(h, cancellationToken).ConfigureAwait(false);
+        var target = await ResolveTargetAsync(h, sender, cancellationToken).ConfigureAwait(false);
+        var date = ManifestRules.ToDate(h.PromulgationInfo.PromulgationDate)!.Value;
+        var codeKey = RoutingKeys.Code(sender, date.Year, h.Code.CodeNumber, h.Code.CodeNotation);
+        if (await store.GetAsync(codeKey, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw DuplicateCode(h);
+        }
+
+        byte[]? main;
+        await using (var receiver = new AttachmentReceiver(blobs, manifest, verifyPdf))
+        {
+            while (await nextChunk(cancellationToken).ConfigureAwait(false) is { } chunk)
+            {
+                await receiver.AcceptAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
+
+            await receiver.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            main = receiver.MainDocument;
+        }
+
+        var signingTime = main is null ? null : await VerifyPdfAsync(main, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var late = deadlines.IsLateSend(date, ManifestRules.UrgencyOf(h.OtherInfo?.Priority ?? Priority.Unspecified), signingTime, now);
+        var document = NewDocument(manifest, header, manifestSha, sender, now, late, target);
+        await CommitAsync(document, target, codeKey, requestKey, cancellationToken).ConfigureAwait(false);
+
+        var (receipt, receiptRecord) = await CompleteReceiptAsync(document, cancellationToken).ConfigureAwait(false);
+        RoutingTelemetry.DocumentsAccepted.Add(1);
+        if (late)
+        {
+            RoutingTelemetry.DocumentsLate.Add(1);
+            LogLate(logger, document.Id, document.BusinessDocumentId);
+        }
+
+        await PublishAcceptedAsync(document, receiptRecord.ReceiptBytes, cancellationToken).ConfigureAwait(false);
+        return new SendDocumentResponse { Receipt = receipt, ReceiptBytes = ByteString.CopyFrom(receiptRecord.ReceiptBytes), ReceiptSignature = ByteString.CopyFrom(receiptRecord.Signature) };
+    }
+
+    /// <summary>Verifies a detached signature bound to <paramref name="organId"/>; throws SIGNATURE_REQUIRED, SIGNATURE_INVALID or SIGNER_NOT_BOUND.</summary>
+    public async ValueTask VerifySignatureAsync(ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> signature, string organId, string field, CancellationToken cancellationToken)
+    {
+        if (signature.IsEmpty)
+        {
+            throw MeshException.Invalid(RoutingReasons.SignatureRequired, field, "a detached CMS signature by the agency's document-signing certificate is required (TT 41/2017)");
+        }
+
+        var check = await verifier.VerifyDetachedAsync(content, signature, organId, cancellationToken).ConfigureAwait(false);
+        if (check.Passed)
+        {
+            return;
+        }
+
+        if (check.SubIndication == "SIGNER_NOT_BOUND")
+        {
+            throw MeshException.Denied(RoutingReasons.SignerNotBound, $"The signer certificate is not bound to {organId} for document signing: {check.Reason}");
+        }
+
+        var refusal = MeshException.Invalid(RoutingReasons.SignatureInvalid, field, $"{check.Indication}/{check.SubIndication}: {check.Reason}");
+        refusal.Metadata["sub_indication"] = check.SubIndication;
+        throw refusal;
+    }
+
+    private async ValueTask<DateTimeOffset?> VerifyPdfAsync(byte[] pdf, CancellationToken cancellationToken)
+    {
+        using var stream = new MemoryStream(pdf, writable: false);
+        var checks = await verifier.VerifyPdfAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (settings.PdfSignatures == PdfSignaturePolicy.Required)
+        {
+            if (checks.Count == 0)
+            {
+                throw MeshException.Precondition(RoutingReasons.PdfSignatureMissing, "The main document carries no digital signature (TT 41/2017, NĐ 30 Art. 5).");
+            }
+
+            if (checks.FirstOrDefault(c => !c.Passed) is { } failed)
+            {
+                var refusal = MeshException.Precondition(RoutingReasons.PdfSignatureInvalid, $"A signature of the main document is not valid: {failed.Indication}/{failed.SubIndication}: {failed.Reason}");
+                refusal.Metadata["sub_indication"] = failed.SubIndication;
+                throw refusal;
+            }
+        }
+        else if (checks.Count == 0 || checks.Any(c => !c.Passed))
+        {
+            LogPdfReported(logger, checks.Count);
+        }
+
+        return checks.Where(c => c.Passed && c.SigningTime is not null).Select(c => c.SigningTime).Max();
+    }
+
+    private async ValueTask CheckRecipientsAsync(DocumentHeader h, CancellationToken cancellationToken)
+    {
+        foreach (var to in h.To)
+        {
+            var agency = await agencies.FindAsync(to.OrganId, cancellationToken).ConfigureAwait(false);
+            if (agency is null)
+            {
+                throw MeshException.NotFound(RoutingReasons.RecipientUnknown, "agency", to.OrganId);
+            }
+
+            if (!agency.IsActive)
+            {
+                throw MeshException.Precondition(RoutingReasons.RecipientNotActive, $"Recipient {to.OrganId} is suspended or retired.");
+            }
+        }
+    }
+
+    private async ValueTask<(DocumentRecord Record, string ETag)?> ResolveTargetAsync(DocumentHeader h, string sender, CancellationToken cancellationToken)
+    {
+        var type = h.Business?.Type ?? BusinessType.Unspecified;
+        if (type is BusinessType.Unspecified or BusinessType.New)
+        {
+            return null;
+        }
+
+        var found = await FindDocumentAsync(h.Business!.TargetDocumentId, cancellationToken).ConfigureAwait(false)
+            ?? throw MeshException.NotFound(RoutingReasons.TargetNotFound, "document", h.Business.TargetDocumentId);
+        var (target, _) = found;
+        if (!string.Equals(target.Sender, sender, StringComparison.Ordinal))
+        {
+            throw MeshException.Denied(RoutingReasons.TargetNotOwned, $"Document {target.Id} was sent by {target.Sender}; only its sender may revoke, update or replace it.");
+        }
+
+        if (target.RevokedBy.Length > 0)
+        {
+            throw MeshException.Precondition(RoutingReasons.TargetRevoked, $"Document {target.Id} was revoked by {target.RevokedBy}.");
+        }
+
+        var outsiders = h.To.Select(t => t.OrganId).Where(r => !target.Recipients.Contains(r, StringComparer.Ordinal)).ToList();
+        if (outsiders.Count > 0)
+        {
+            throw MeshException.Precondition(RoutingReasons.TargetRecipientsMismatch, $"{string.Join(", ", outsiders)} did not receive document {target.Id}.");
+        }
+
+        return found;
+    }
+
+    /// <summary>Finds a document by hub id or business DocumentId.</summary>
+    public async ValueTask<(DocumentRecord Record, string ETag)?> FindDocumentAsync(string id, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 200)
+        {
+            return null;
+        }
+
+        var item = await store.GetAsync(RoutingKeys.Document(id), cancellationToken).ConfigureAwait(false);
+        if (item is null && id.Contains(',', StringComparison.Ordinal))
+        {
+            var index = await store.GetAsync(RoutingKeys.BusinessId(id), cancellationToken).ConfigureAwait(false);
+            if (index is not null)
+            {
+                item = await store.GetAsync(RoutingKeys.Document(System.Text.Encoding.UTF8.GetString(index.Value.Span)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return item is null ? null : (Stored.Read(item, RoutingJson.Default.DocumentRecord), item.ETag);
+    }
+
+    private static DocumentRecord NewDocument(DocumentManifest manifest, SendDocumentHeader header, string manifestSha, string sender, DateTimeOffset now, bool late, (DocumentRecord Record, string ETag)? target)
+    {
+        var h = manifest.Header;
+        return new DocumentRecord
+        {
+            Id = Guid.CreateVersion7(now).ToString("N"),
+            BusinessDocumentId = h.DocumentId,
+            Sender = sender,
+            Recipients = [.. h.To.Select(t => t.OrganId)],
+            Manifest = header.Manifest.ToByteArray(),
+            ManifestSignature = header.ManifestSignature.ToByteArray(),
+            ManifestSha256 = manifestSha,
+            AcceptTime = now,
+            Late = late,
+            BusinessType = (int)(h.Business?.Type is null or BusinessType.Unspecified ? BusinessType.New : h.Business.Type),
+            TargetDocumentId = target?.Record.Id ?? "",
+            Attachments = [.. manifest.Attachments.Select(a => new StoredAttachment(a.Name, a.MediaType, a.Size, Convert.ToHexStringLower(a.Sha256.Span), (int)a.Role, a.ContentId, a.Description))],
+            Subject = h.Subject,
+            Code = $"{h.Code.CodeNumber}/{h.Code.CodeNotation}",
+            TypeName = h.DocumentType.TypeName,
+            Priority = (int)(h.OtherInfo?.Priority ?? Priority.Unspecified),
+            RequestId = header.RequestId,
+        };
+    }
+
+    private async Task CommitAsync(DocumentRecord document, (DocumentRecord Record, string ETag)? target, string codeKey, string requestKey, CancellationToken cancellationToken)
+    {
+        var now = document.AcceptTime;
+        var due = deadlines.AcknowledgeBy(now);
+        var operations = new List<StateOperation>
+        {
+            StateOperation.Upsert(RoutingKeys.Document(document.Id), Stored.Write(document, RoutingJson.Default.DocumentRecord), ETag.Absent),
+            StateOperation.Upsert(codeKey, System.Text.Encoding.UTF8.GetBytes(document.Id), ETag.Absent),
+            StateOperation.Upsert(requestKey, Stored.Write(new RequestRecord(document.ManifestSha256, document.Id), RoutingJson.Default.RequestRecord), ETag.Absent),
+            StateOperation.Upsert(RoutingKeys.BusinessId(document.BusinessDocumentId), System.Text.Encoding.UTF8.GetBytes(document.Id), ETag.Absent),
+            StateOperation.Upsert(RoutingKeys.Outbox(document.Sender, document.Id), ReadOnlyMemory<byte>.Empty, ETag.Absent),
+        };
+        var items = new List<PendingInboxItem>();
+        foreach (var recipient in document.Recipients)
+        {
+            var events = new List<TraceEntry>
+            {
+                new(now, "accepted", document.Sender, document.BusinessDocumentId),
+                new(now, "delivery.created", "", ""),
+            };
+            if (document.Late)
+            {
+                events.Add(new TraceEntry(now, "flag.late", "", "sent after the signing day's next working morning, or an urgent document not sent promptly"));
+            }
+
+            var delivery = new DeliveryRecord
+            {
+                Id = RoutingKeys.DeliveryId(document.Id, recipient),
+                DocumentId = document.Id,
+                Sender = document.Sender,
+                Recipient = recipient,
+                CreateTime = now,
+                UpdateTime = now,
+                AcknowledgeBy = due,
+                Events = events,
+            };
+            var deliveryKey = RoutingKeys.Delivery(document.Id, recipient);
+            operations.Add(StateOperation.Upsert(deliveryKey, Stored.Write(delivery, RoutingJson.Default.DeliveryRecord), ETag.Absent));
+            operations.Add(StateOperation.Upsert(RoutingKeys.Due(due, document.Id, recipient), Stored.Write(new DueEntry(deliveryKey), RoutingJson.Default.DueEntry), ETag.Absent));
+            items.Add(new PendingInboxItem(recipient, seq => new InboxEntry(seq, (int)InboxItemKind.Document, delivery.Id, document.Id, document.Sender, document.BusinessType, now)));
+        }
+
+        if (target is { } t)
+        {
+            var changed = t.Record with
+            {
+                RevokedBy = document.BusinessType == (int)BusinessType.Revoke ? document.Id : t.Record.RevokedBy,
+                SupersededBy = document.BusinessType is (int)BusinessType.Update or (int)BusinessType.Replace ? document.Id : t.Record.SupersededBy,
+                ChangedBy = [.. t.Record.ChangedBy, document.Id],
+            };
+            operations.Add(StateOperation.Upsert(RoutingKeys.Document(t.Record.Id), Stored.Write(changed, RoutingJson.Default.DocumentRecord), t.ETag));
+        }
+
+        try
+        {
+            await inbox.CommitAsync(operations, items, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ETagMismatchException e) when (e.Key == codeKey)
+        {
+            throw DuplicateCode(document);
+        }
+        catch (ETagMismatchException e) when (e.Key == requestKey)
+        {
+            throw MeshException.Precondition(RoutingReasons.RequestIdReused, $"Request id '{document.RequestId}' is being used by a concurrent send; retry it to get its receipt.");
+        }
+    }
+
+    private async ValueTask<SendDocumentResponse?> ReplayAsync(string requestKey, string manifestSha, Func<CancellationToken, ValueTask<AttachmentChunk?>> nextChunk, CancellationToken cancellationToken)
+    {
+        var item = await store.GetAsync(requestKey, cancellationToken).ConfigureAwait(false);
+        if (item is null)
+        {
+            return null;
+        }
+
+        var request = Stored.Read(item, RoutingJson.Default.RequestRecord);
+        if (!string.Equals(request.Fingerprint, manifestSha, StringComparison.Ordinal))
+        {
+            throw MeshException.Precondition(RoutingReasons.RequestIdReused, "This request id was used for another manifest.");
+        }
+
+        // Same send again (a retry after a lost response): the client still streams its chunks; take and drop them.
+        while (await nextChunk(cancellationToken).ConfigureAwait(false) is not null)
+        {
+        }
+
+        var document = await FindDocumentAsync(request.ResultId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeshException(ErrorKind.Internal, "DOCUMENT_MISSING", $"Request record points at missing document {request.ResultId}.");
+        var (receipt, record) = await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
+        return new SendDocumentResponse { Receipt = receipt, ReceiptBytes = ByteString.CopyFrom(record.ReceiptBytes), ReceiptSignature = ByteString.CopyFrom(record.Signature) };
+    }
+
+    /// <summary>
+    /// The document's receipt, made once: audit DOCUMENT_ACCEPTED (its leaf index goes into the
+    /// receipt), hub signature, then stored create-only so every retry returns the same bytes.
+    /// </summary>
+    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, CancellationToken cancellationToken)
+    {
+        var key = RoutingKeys.Receipt(document.Id);
+        var existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            var leaf = await RecordAuditAsync(
+                new AuditRecord(AuditEventTypes.DocumentAccepted, document.AcceptTime, document.Sender)
+                {
+                    DocumentId = document.Id,
+                    BusinessDocumentId = document.BusinessDocumentId,
+                    Counterparts = document.Recipients,
+                    Digests = [document.ManifestSha256, .. document.Attachments.Select(a => a.Sha256)],
+                    Detail = document.Late ? "late" : "",
+                },
+                cancellationToken).ConfigureAwait(false);
+            var receipt = BuildReceipt(document, leaf);
+            var bytes = receipt.ToByteArray();
+            var signature = await signer.SignAsync(bytes, "receipt", cancellationToken).ConfigureAwait(false);
+            var record = new ReceiptRecord(bytes, signature);
+            try
+            {
+                await store.SetAsync(key, Stored.Write(record, RoutingJson.Default.ReceiptRecord), ETag.Absent, cancellationToken).ConfigureAwait(false);
+                return (receipt, record);
+            }
+            catch (ETagMismatchException)
+            {
+                existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false)
+                    ?? throw new MeshException(ErrorKind.Internal, "RECEIPT_MISSING", $"The receipt of {document.Id} vanished.");
+            }
+        }
+
+        var stored = Stored.Read(existing, RoutingJson.Default.ReceiptRecord);
+        return (Receipt.Parser.ParseFrom(stored.ReceiptBytes), stored);
+    }
+
+    private static Receipt BuildReceipt(DocumentRecord d, long leaf) => new()
+    {
+        DocumentId = d.Id,
+        BusinessDocumentId = d.BusinessDocumentId,
+        Sender = d.Sender,
+        Recipients = { d.Recipients },
+        ManifestSha256 = ByteString.CopyFrom(Convert.FromHexString(d.ManifestSha256)),
+        Attachments = { d.Attachments.Select(a => new AttachmentDigest { Name = a.Name, Sha256 = ByteString.CopyFrom(Convert.FromHexString(a.Sha256)), Size = a.Size }) },
+        AcceptTime = Timestamp.FromDateTimeOffset(d.AcceptTime),
+        AuditLeafIndex = leaf,
+        RequestId = d.RequestId,
+        Late = d.Late,
+        BusinessType = (BusinessType)d.BusinessType,
+    };
+
+    private async ValueTask PublishAcceptedAsync(DocumentRecord document, byte[] receiptBytes, CancellationToken cancellationToken)
+    {
+        var summary = RoutingViews.Summary(document);
+        var publishes = new List<Task>
+        {
+            PublishAsync(RoutingTopics.DocumentAccepted, document.Id, document.Id, receiptBytes, cancellationToken),
+        };
+        foreach (var recipient in document.Recipients)
+        {
+            var item = new InboxItem { Kind = InboxItemKind.Document, ItemId = RoutingKeys.DeliveryId(document.Id, recipient), Document = summary, DeliveryState = Contracts.Routing.V1.DeliveryState.Pending };
+            publishes.Add(PublishAsync(RoutingTopics.DeliveryCreated, item.ItemId, recipient, item.ToByteArray(), cancellationToken));
+        }
+
+        if (document.BusinessType != (int)BusinessType.New)
+        {
+            publishes.Add(PublishAsync(RoutingTopics.DocumentRevoked, document.Id, document.TargetDocumentId, summary.ToByteArray(), cancellationToken));
+        }
+
+        await Task.WhenAll(publishes).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes one event; the stored state is already committed, so a failing bus is logged, not fatal.</summary>
+    public async Task PublishAsync(string topic, string id, string subject, byte[] data, CancellationToken cancellationToken)
+    {
+        var cloudEvent = new CloudEvent($"{topic}:{id}", Source, "mesh." + topic, topic, data)
+        {
+            Time = time.GetUtcNow(),
+            Subject = subject,
+            TraceParent = Activity.Current?.Id,
+            TraceState = Activity.Current?.TraceStateString,
+        };
+        try
+        {
+            await bus.PublishAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MeshException or IOException or InvalidOperationException)
+        {
+            LogPublishFailed(logger, e, topic, id);
+        }
+    }
+
+    /// <summary>Records an audit event; -1 when the log could not be reached (the receipt says so).</summary>
+    public async ValueTask<long> RecordAuditAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await audit.RecordAsync(record with { TraceId = Activity.Current?.TraceId.ToHexString() ?? "" }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MeshException e)
+        {
+            LogAuditFailed(logger, e, record.Type);
+            return -1;
+        }
+    }
+
+    /// <summary>Audits a refusal.</summary>
+    public ValueTask<long> RecordRefusalAsync(string type, string actor, MeshException refusal, string documentId, CancellationToken cancellationToken) =>
+        RecordAuditAsync(new AuditRecord(type, time.GetUtcNow(), actor) { Outcome = refusal.Reason, DocumentId = documentId, Detail = Truncate(refusal.Message) }, cancellationToken);
+
+    private static string Truncate(string value) => value.Length <= 1000 ? value : value[..1000];
+
+    private static MeshException DuplicateCode(DocumentHeader h) =>
+        MeshException.AlreadyExists(RoutingReasons.DuplicateCode, "code", $"{h.From.OrganId} {h.PromulgationInfo.PromulgationDate.Year} {h.Code.CodeNumber}/{h.Code.CodeNotation}");
+
+    private static MeshException DuplicateCode(DocumentRecord d) =>
+        MeshException.AlreadyExists(RoutingReasons.DuplicateCode, "code", $"{d.Sender} {d.Code}");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} ({BusinessDocumentId}) was sent late")]
+    private static partial void LogLate(ILogger logger, string documentId, string businessDocumentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Main document signatures not valid ({Count} found); accepted because Mesh:Routing:PdfSignatures is Reported")]
+    private static partial void LogPdfReported(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Topic} {Id} failed; stored state is committed")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string topic, string id);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Audit record {Type} could not be written")]
+    private static partial void LogAuditFailed(ILogger logger, Exception exception, string type);
+}
+
+/// <summary>Topics the routing service publishes.</summary>
+public static class RoutingTopics
+{
+    public const string DocumentAccepted = "routing.document.accepted";
+    public const string DeliveryCreated = "routing.delivery.created";
+    public const string DeliveryAcknowledged = "routing.delivery.acknowledged";
+    public const string StatusReported = "routing.status.reported";
+    public const string DocumentRevoked = "routing.document.revoked";
+    public const string DeadlineOverdue = "routing.deadline.overdue";
+}

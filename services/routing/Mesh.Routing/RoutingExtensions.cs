@@ -1,0 +1,37 @@
+using Mesh.Events;
+using Mesh.Routing.Grpc;
+using Mesh.Routing.Infrastructure;
+
+namespace Mesh.Routing;
+
+/// <summary>Composition of the routing service (used by its own process and by Mesh.Hub).</summary>
+public static class RoutingExtensions
+{
+    /// <summary>
+    /// Registers the exchange, inbox, deadlines and the event consumer that wakes watchers. Needs
+    /// IBlobStorage, ISignatureVerifier, IHubSigner, IAgencyDirectory and IAuditTrail from the host.
+    /// </summary>
+    public static IServiceCollection AddMeshRouting(this IServiceCollection services)
+    {
+        services.AddOptions<RoutingOptions>()
+            .BindConfiguration(RoutingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.Problem() is null, "Mesh:Routing is invalid (calendar time zone, working hours, cut-off or size limits).")
+            .ValidateOnStart();
+        services.AddSingleton<InboxNotifier>();
+        services.AddSingleton<InboxWriter>();
+        services.AddSingleton<DocumentExchange>();
+        services.AddSingleton<DeliveryOperations>();
+        services.AddHostedService<DeadlineMonitor>();
+        services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.DeliveryCreated, "routing-inbox-wake");
+        services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.StatusReported, "routing-inbox-wake");
+        return services;
+    }
+
+    /// <summary>Maps the routing gRPC API.</summary>
+    public static IEndpointRouteBuilder MapMeshRouting(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<RoutingGrpcService>();
+        return endpoints;
+    }
+}
