@@ -32,6 +32,28 @@ public sealed class OpenSslCa : IDisposable
         keyUsage = critical,digitalSignature,nonRepudiation
         subjectKeyIdentifier = hash
         authorityKeyIdentifier = keyid
+        [ tsa_ext ]
+        basicConstraints = critical,CA:FALSE
+        keyUsage = critical,digitalSignature,nonRepudiation
+        extendedKeyUsage = critical,timeStamping
+        subjectKeyIdentifier = hash
+        authorityKeyIdentifier = keyid
+        [ tsa ]
+        default_tsa = tsa_config
+        [ tsa_config ]
+        dir = .
+        serial = $dir/tsaserial
+        crypto_device = builtin
+        signer_cert = $dir/tsa.pem
+        signer_key = $dir/tsa.key
+        signer_digest = sha256
+        default_policy = 1.2.3.4.1
+        digests = sha256, sha384, sha512
+        accuracy = secs:1
+        ordering = yes
+        tsa_name = no
+        ess_cert_id_chain = no
+        ess_cert_id_alg = sha256
         [ ca_ext ]
         basicConstraints = critical,CA:TRUE
         keyUsage = critical,keyCertSign,cRLSign
@@ -55,6 +77,9 @@ public sealed class OpenSslCa : IDisposable
         Issue("rsa3072", "rsa:3072");
         Issue("ec", "ec", "-pkeyopt", "ec_paramgen_curve:P-256");
         Issue("revoked", "ec", "-pkeyopt", "ec_paramgen_curve:P-384");
+        File.WriteAllText(Path.Combine(Directory, "tsaserial"), "01\n");
+        Run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=OpenSSL TSA/O=Interop", "-config", "openssl.cnf");
+        Run("ca", "-batch", "-config", "openssl.cnf", "-extensions", "tsa_ext", "-in", "tsa.csr", "-out", "tsa.pem", "-notext");
         File.WriteAllBytes(Path.Combine(Directory, "data.bin"), "edXML manifest bytes signed by openssl\n"u8.ToArray());
         Root = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Directory, "ca.pem"));
     }
@@ -80,6 +105,20 @@ public sealed class OpenSslCa : IDisposable
         Run("ca", "-config", "openssl.cnf", "-gencrl", "-out", $"{name}.pem");
         Run("crl", "-in", $"{name}.pem", "-outform", "DER", "-out", $"{name}.der");
         return File.ReadAllBytes(Path.Combine(Directory, $"{name}.der"));
+    }
+
+    /// <summary>Adds an RFC 3161 signature time-stamp (CAdES-T) made by `openssl ts -reply` to every signer.</summary>
+    public byte[] AddTimestamp(byte[] cms)
+    {
+        var signed = new System.Security.Cryptography.Pkcs.SignedCms(new System.Security.Cryptography.Pkcs.ContentInfo(Data), detached: true);
+        signed.Decode(cms);
+        var name = Guid.NewGuid().ToString("N");
+        File.WriteAllBytes(Path.Combine(Directory, $"{name}.sig"), signed.SignerInfos[0].GetSignature());
+        Run("ts", "-query", "-data", $"{name}.sig", "-sha256", "-cert", "-out", $"{name}.tsq");
+        Run("ts", "-reply", "-config", "openssl.cnf", "-queryfile", $"{name}.tsq", "-out", $"{name}.tsr");
+        Run("ts", "-reply", "-in", $"{name}.tsr", "-token_out", "-out", $"{name}.tst");
+        signed.SignerInfos[0].AddUnsignedAttribute(new System.Security.Cryptography.AsnEncodedData("1.2.840.113549.1.9.16.2.14", File.ReadAllBytes(Path.Combine(Directory, $"{name}.tst"))));
+        return signed.Encode();
     }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
@@ -177,5 +216,17 @@ public sealed class OpenSslInteropTests(OpenSslCa ca) : IClassFixture<OpenSslCa>
         var report = await harness.Verifier.VerifyCmsAsync(File.ReadAllBytes(Path.Combine(ca.Directory, output)), ca.Data, null, CancellationToken.None);
 
         report.Signatures[0].SubIndication.Should().Be(SubIndication.CryptoConstraintsFailure);
+    }
+
+    [Fact]
+    public async Task VerifyCms_OpenSslTimestampToken_SigningTimeFromTimestamp()
+    {
+        var harness = NewHarness();
+        var cms = ca.AddTimestamp(ca.Sign("rsa"));
+
+        var report = await harness.Verifier.VerifyCmsAsync(cms, ca.Data, null, CancellationToken.None);
+
+        report.Indication.Should().Be(Indication.TotalPassed, report.Signatures[0].Reason + string.Join("; ", report.Signatures[0].Warnings));
+        report.Signatures[0].SigningTimeSource.Should().Be(SigningTimeSource.Timestamp, string.Join("; ", report.Signatures[0].Warnings));
     }
 }
