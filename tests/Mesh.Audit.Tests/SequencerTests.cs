@@ -173,4 +173,17 @@ public sealed class SequencerTests
         seen.Should().NotBeNull();
         seen!.Should().ContainSingle(o => o.Key == "audit/state").Which.ExpectedETag.Should().Be(ETag.Absent);
     }
+
+    [Fact]
+    public async Task AppendAsync_DocumentIdTooLongForIndexKey_IsRefusedAlone()
+    {
+        await using var harness = new AuditHarness();
+        var sequencer = await harness.StartSequencerAsync();
+        var ok = sequencer.AppendAsync(AuditHarness.Event(1));
+
+        var act = () => sequencer.AppendAsync(AuditHarness.Event(2, documentId: new string('đ', 200)));
+
+        await act.Should().ThrowAsync<Mesh.Errors.MeshException>().Where(e => e.Reason == "AUDIT_EVENT_INVALID");
+        (await ok).Index.Should().Be(0);
+    }
 }

@@ -28,6 +28,9 @@ public sealed class AuditSequencer : BackgroundService
     private readonly ILogger<AuditSequencer> _logger;
     private readonly AuditKeys _keys;
     private readonly Channel<Pending> _channel;
+    // IStateStore keys are at most 512 UTF-8 bytes; escaped index keys are ASCII.
+    private const int MaxKeyLength = 512;
+
     private SequencerState? _state;
     private long _conflicts;
 
@@ -54,6 +57,13 @@ public sealed class AuditSequencer : BackgroundService
     public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {
         var entry = AuditEventCodec.Encode(auditEvent);
+
+        // One event whose index key the store would refuse must not fail the whole batch it rides in.
+        if (_keys.ByDocumentPrefix(auditEvent.DocumentId).Length + 20 > MaxKeyLength)
+        {
+            throw MeshException.Invalid("AUDIT_EVENT_INVALID", "event.document_id", "too long once escaped for the document index");
+        }
+
         var pending = new Pending(auditEvent, entry, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
