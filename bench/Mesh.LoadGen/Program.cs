@@ -43,7 +43,7 @@ using (var adminChannel = Channel(new Uri(options.Hub), Reload(admin), hubCa, 1)
 }
 
 // Everything a send needs is made before the clock starts: the client should cost the 2 shared cores as little as possible.
-var total = (int)((options.Warmup + options.Duration) * Math.Max(options.Rate, 1_500)) + (options.Concurrency * 2);
+var total = (int)((options.Warmup + options.Duration) * (options.Rate == 0 ? 1_500 : options.Rate * 1.1)) + (options.Concurrency * 2);
 Console.WriteLine($"preparing {total} packages (20 KB signed PDF + 20 KB attachment, two recipients each) ...");
 var pdfPool = Enumerable.Range(0, 64).Select(i => SignedPdf.Create(signingCert, 20 * 1024, $"LoadGen document {i}")).ToArray();
 var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Ho_Chi_Minh")).DateTime);
@@ -60,6 +60,7 @@ Parallel.For(0, total, i =>
     requests[i] = [new SendDocumentRequest { Header = header }, .. ManifestFactory.Chunks(parts, 1024 * 1024).Select(c => new SendDocumentRequest { Chunk = c })];
 });
 var payloadBytes = (int)requests[0].Sum(r => r.CalculateSize());
+options.MaxOperations = total;
 
 using var hubChannel = Channel(new Uri(options.Hub), clientCert, hubCa, options.Concurrency);
 var routing = new RoutingService.RoutingServiceClient(hubChannel);
@@ -77,6 +78,7 @@ async Task SendOne(int index)
 }
 
 var send = await Runner.RunAsync("send", options, () => SendOne(Interlocked.Increment(ref next)));
+Console.WriteLine(send.Describe());
 
 // The transport floor: a unary call carrying the same bytes to an echo hosted here, over TLS on loopback.
 await using var echo = await EchoServer.StartAsync();
@@ -117,6 +119,8 @@ static GrpcChannel Channel(Uri address, X509Certificate2? client, X509Certificat
 
 internal sealed record Options(string Hub, string Data, int Rate, int Duration, int Concurrency, int Warmup)
 {
+    public long MaxOperations { get; set; } = long.MaxValue;
+
     public static Options Parse(string[] args)
     {
         string Get(string name, string fallback)
@@ -146,13 +150,16 @@ internal sealed record RunResult(string Name, long Completed, long Errors, doubl
 
 internal static class Runner
 {
+    // Latencies are recorded in microseconds up to 10 minutes; an overloaded run saturates there instead of failing.
+    private const long MaxMicroseconds = 600_000_000;
+
     /// <summary>
     /// Runs <paramref name="operation"/> at the offered rate with a bounded number in flight; latency is
     /// measured from each operation's intended start, so a stalled server is not hidden (no coordinated omission).
     /// </summary>
     public static async Task<RunResult> RunAsync(string name, Options options, Func<Task> operation)
     {
-        var histogram = new LongHistogram(TimeSpan.FromMinutes(1).Ticks / 10, 3);
+        var histogram = new LongHistogram(MaxMicroseconds, 3);
         var gate = new Lock();
         long completed = 0, errors = 0, issued = 0;
         var clock = Stopwatch.StartNew();
@@ -167,7 +174,7 @@ internal static class Runner
             {
                 var index = Interlocked.Increment(ref issued) - 1;
                 var intended = options.Rate == 0 ? clock.Elapsed : interval * index;
-                if (intended >= end)
+                if (intended >= end || index >= options.MaxOperations)
                 {
                     return;
                 }
@@ -188,7 +195,7 @@ internal static class Runner
                         Interlocked.Increment(ref completed);
                         lock (gate)
                         {
-                            histogram.RecordValue((done - start).Ticks / 10);
+                            histogram.RecordValue(Math.Clamp((done - start).Ticks / 10, 0, MaxMicroseconds));
                         }
                     }
                 }
