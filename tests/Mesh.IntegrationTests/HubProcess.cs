@@ -40,7 +40,7 @@ public sealed class HubProcess : IAsyncDisposable
     public IServiceProvider Services => app.Services;
 
     /// <summary>Starts the hub on <paramref name="dataDirectory"/>.</summary>
-    public static async Task<HubProcess> StartAsync(string dataDirectory, IDictionary<string, string?>? settings = null)
+    public static async Task<HubProcess> StartAsync(string dataDirectory, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         var config = new Dictionary<string, string?>
@@ -61,6 +61,11 @@ public sealed class HubProcess : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddMeshDefaults("mesh-hub-test");
         builder.AddMeshHubServices();
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         var app = builder.Build();
         app.UseMeshDefaults();
         app.MapMeshHubServices();
