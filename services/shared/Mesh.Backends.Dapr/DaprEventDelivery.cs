@@ -36,6 +36,13 @@ public sealed class DaprEventDelivery(
     public async Task DeliverAsync(string topic, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Shutting down: take nothing new; the sidecar redelivers to the next instance.
+            await context.Response.WriteAsJsonAsync(new DaprStatus(Retry), CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var status = await DeliverAsync(topic, await ReadBodyAsync(context.Request, stopping.Token).ConfigureAwait(false), stopping.Token).ConfigureAwait(false);
         await context.Response.WriteAsJsonAsync(new DaprStatus(status), CancellationToken.None).ConfigureAwait(false);
