@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using Mesh.Backends.Dapr;
 using Mesh.Backends.Embedded;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,6 +12,12 @@ public enum BackendKind
 {
     /// <summary>SQLite in the data directory with an in-process bus over a durable outbox (default).</summary>
     Embedded = 1,
+
+    /// <summary>A Redis server: Lua-checked state, Redis Streams consumer groups (<c>Mesh:Backend:Redis</c>).</summary>
+    Redis = 2,
+
+    /// <summary>The Dapr sidecar's state and pub/sub components (<c>Mesh:Backend:Dapr</c>).</summary>
+    Dapr = 3,
 }
 
 /// <summary>Backend selection, bound from <c>Mesh:Backend</c>.</summary>
@@ -41,10 +49,31 @@ public static class MeshBackendExtensions
                     }
                 });
                 break;
+            case BackendKind.Redis:
+                services.AddMeshRedisBackend(configuration);
+                break;
+            case BackendKind.Dapr:
+                services.AddMeshDaprBackend(configuration);
+                break;
             default:
                 throw new InvalidOperationException($"Mesh:Backend:Kind '{kind}' is not supported.");
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// Maps what the configured backend needs from the app: with Dapr, <c>GET /dapr/subscribe</c> and the
+    /// subscription endpoints the sidecar posts events to; nothing for the other backends.
+    /// </summary>
+    public static IEndpointRouteBuilder MapMeshBackend(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.ServiceProvider.GetService<DaprEventDelivery>() is not null)
+        {
+            endpoints.MapMeshDaprSubscriptions();
+        }
+
+        return endpoints;
     }
 }

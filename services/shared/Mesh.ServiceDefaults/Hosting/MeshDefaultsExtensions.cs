@@ -51,11 +51,12 @@ public static class MeshDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps grpc.health.v1 and server reflection.</summary>
+    /// <summary>Maps grpc.health.v1, server reflection and the backend's endpoints (Dapr subscriptions).</summary>
     public static IEndpointRouteBuilder MapMeshDefaults(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
+        endpoints.MapMeshBackend();
         return endpoints;
     }
 
