@@ -489,22 +489,7 @@ public sealed class AgencyRegistry(IStateStore store, ICertificateValidator vali
         return result;
     }
 
-    private async ValueTask<List<StateItem>> ScanAllAsync(string prefix, CancellationToken cancellationToken)
-    {
-        var all = new List<StateItem>();
-        string? after = null;
-        while (true)
-        {
-            var batch = await store.ScanAsync(prefix, after, 500, cancellationToken).ConfigureAwait(false);
-            all.AddRange(batch);
-            if (batch.Count < 500)
-            {
-                return all;
-            }
-
-            after = batch[^1].Key;
-        }
-    }
+    private ValueTask<List<StateItem>> ScanAllAsync(string prefix, CancellationToken cancellationToken) => store.ScanAllAsync(prefix, cancellationToken);
 
     private async ValueTask<Versioned<RegistryMeta>> ReadMetaAsync(CancellationToken cancellationToken)
     {

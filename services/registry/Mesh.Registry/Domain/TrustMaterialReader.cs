@@ -11,27 +11,10 @@ public sealed class TrustMaterialReader(IStateStore store)
     {
         var meta = await store.GetAsync(RegistryKeys.Meta, cancellationToken).ConfigureAwait(false);
         var version = meta is null ? 0 : JsonSerializer.Deserialize(meta.Value.Span, RegistryJson.Default.RegistryMeta)!.TrustVersion;
-        var anchors = (await ScanAsync(RegistryKeys.AnchorPrefix, cancellationToken).ConfigureAwait(false))
+        var anchors = (await store.ScanAllAsync(RegistryKeys.AnchorPrefix, cancellationToken).ConfigureAwait(false))
             .Select(i => JsonSerializer.Deserialize(i.Value.Span, RegistryJson.Default.TrustAnchor)!).ToList();
-        var crls = (await ScanAsync(RegistryKeys.CrlPrefix, cancellationToken).ConfigureAwait(false))
+        var crls = (await store.ScanAllAsync(RegistryKeys.CrlPrefix, cancellationToken).ConfigureAwait(false))
             .Select(i => JsonSerializer.Deserialize(i.Value.Span, RegistryJson.Default.CrlRecord)!).ToList();
         return new TrustMaterial(anchors, crls, version);
-    }
-
-    private async ValueTask<List<StateItem>> ScanAsync(string prefix, CancellationToken cancellationToken)
-    {
-        var all = new List<StateItem>();
-        string? after = null;
-        while (true)
-        {
-            var batch = await store.ScanAsync(prefix, after, 500, cancellationToken).ConfigureAwait(false);
-            all.AddRange(batch);
-            if (batch.Count < 500)
-            {
-                return all;
-            }
-
-            after = batch[^1].Key;
-        }
     }
 }
