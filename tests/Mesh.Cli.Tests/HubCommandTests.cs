@@ -15,13 +15,13 @@ public sealed class HubCommandTests(HubFixture hub)
     [Fact]
     public async Task AgencyRegister_NewOrganId_IsThenReturnedByGet()
     {
-        var register = await CliRun.RunAsync(["agency", "register", "000.00.00.H29", "--name", "UBND tỉnh Hà Nam", "--json", .. hub.AsAdmin]);
+        var register = await CliRun.RunAsync(["agency", "register", "000.00.00.H98", "--name", "Đơn vị thử nghiệm CLI", "--json", .. hub.AsAdmin]);
 
-        var get = await CliRun.RunAsync(["agency", "get", "000.00.00.H29", "--json", .. hub.AsAdmin]);
+        var get = await CliRun.RunAsync(["agency", "get", "000.00.00.H98", "--json", .. hub.AsAdmin]);
 
         register.ExitCode.Should().Be(0, register.Error);
         get.ExitCode.Should().Be(0, get.Error);
-        ((string)get.Json["agency"]!["displayName"]!).Should().Be("UBND tỉnh Hà Nam");
+        ((string)get.Json["agency"]!["displayName"]!).Should().Be("Đơn vị thử nghiệm CLI");
     }
 
     [Fact]

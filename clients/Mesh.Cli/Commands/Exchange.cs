@@ -64,12 +64,30 @@ internal static class Exchange
         return X509CertificateLoader.LoadCertificate(response.CertificateDer.ToByteArray());
     }
 
-    /// <summary>Checks the hub's signature over the receipt bytes; throws when it does not verify.</summary>
+    /// <summary>
+    /// Checks the hub's signature over the receipt bytes; throws when it does not verify. The hub's
+    /// certificate comes from SignatureService.GetSigningCertificate; a hub that does not serve that
+    /// RPC yet is checked against the certificate inside the signature, and the result says so.
+    /// </summary>
     public static async Task<(Receipt Receipt, string HubSubject)> VerifyReceiptAsync(MeshClient client, ByteString receiptBytes, ByteString signature, CancellationToken cancellationToken)
     {
-        using var hub = await HubCertificateAsync(client, cancellationToken).ConfigureAwait(false);
-        var receipt = MeshClient.VerifyReceipt(receiptBytes.Span, signature.Span, hub);
-        return (receipt, hub.Subject);
+        X509Certificate2 hub;
+        var note = "";
+        try
+        {
+            hub = await HubCertificateAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unimplemented)
+        {
+            hub = CmsSigning.VerifyDetached(receiptBytes.Span, signature.Span);
+            note = " (certificate from the signature: this hub does not serve GetSigningCertificate, so it is not pinned)";
+        }
+
+        using (hub)
+        {
+            var receipt = MeshClient.VerifyReceipt(receiptBytes.Span, signature.Span, hub);
+            return (receipt, hub.Subject + note);
+        }
     }
 
     public static StatusCode ParseStatus(string text)
@@ -79,7 +97,7 @@ internal static class Exchange
             return (StatusCode)number;
         }
 
-        if (Enum.TryParse<StatusCode>(text.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var named) && named != StatusCode.Unspecified)
+        if (!text.All(char.IsAsciiDigit) && Enum.TryParse<StatusCode>(text.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var named) && named != StatusCode.Unspecified)
         {
             return named;
         }
