@@ -360,7 +360,7 @@ internal static class DocumentCommands
         var table = new Table().AddColumns("Recipient", "Time", "Event", "Actor", "Detail");
         foreach (var r in trace.Recipients)
         {
-            table.AddRow(new Markup($"[bold]{r.OrganId}[/]"), new Text(Exchange.Time(null)), new Markup($"[bold]{r.DeliveryState}[/]"), new Text(Exchange.Code(r.LastStatus)), new Text(Flags(r.Flags)));
+            table.AddRow(new Markup($"[bold]{r.OrganId}[/]"), new Text(""), new Markup($"[bold]delivery {r.DeliveryState}[/]"), new Text(""), new Text((r.LastStatus == StatusCode.Unspecified ? "" : "last status " + Exchange.Code(r.LastStatus)) + Flags(r.Flags)));
             foreach (var e in r.Events)
             {
                 table.AddRow("", Markup.Escape(Exchange.Time(e.Time)), Markup.Escape(e.Kind), Markup.Escape(e.Actor), Markup.Escape(e.Detail));
