@@ -69,8 +69,9 @@ public sealed class HubProcess : IAsyncDisposable
         var app = builder.Build();
         app.UseMeshDefaults();
         app.MapMeshHubServices();
-        await app.Services.GetRequiredService<HubBootstrap>().RunAsync(CancellationToken.None);
+        // Started first: bootstrap's audit entries wait for the audit sequencer, a hosted service.
         await app.StartAsync();
+        await app.Services.GetRequiredService<HubBootstrap>().RunAsync(CancellationToken.None);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
         var pem = await File.ReadAllTextAsync(Path.Combine(dataDirectory, "pki", "ca.pem"));
