@@ -64,6 +64,7 @@ public static class HubExtensions
         endpoints.MapMeshStorage();
         endpoints.MapMeshRouting();
         endpoints.MapMeshAudit();
+        endpoints.MapSignature();
         return endpoints;
     }
 
