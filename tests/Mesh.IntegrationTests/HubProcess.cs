@@ -53,6 +53,13 @@ public sealed class HubProcess : IAsyncDisposable
             ["Mesh:Routing:MaxAttachmentSize"] = (4 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (time is not null)
+        {
+            // The audit sequencer's batch window runs on the TimeProvider: under a fake clock that is
+            // never advanced it would never close, so integrate every batch at once instead.
+            config["Mesh:Audit:BatchDelay"] = "00:00:00";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;
