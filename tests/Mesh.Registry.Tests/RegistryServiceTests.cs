@@ -470,17 +470,17 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         var client = host.AdminClient();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var watch = client.WatchChanges(new Proto.WatchChangesRequest(), cancellationToken: cts.Token);
-        var first = Task.Run(async () =>
-        {
-            await watch.ResponseStream.MoveNext(cts.Token);
-            return watch.ResponseStream.Current;
-        });
+        (await watch.ResponseStream.MoveNext(cts.Token)).Should().BeTrue();
+        var start = watch.ResponseStream.Current;
+        start.Kind.Should().Be(Proto.ChangeKind.Unspecified, "the first message only reports where the stream starts");
 
         await client.CreateAgencyAsync(Create("w", "000.00.00.H41", null, "UBND Nghệ An"));
-        var change = await first;
+        (await watch.ResponseStream.MoveNext(cts.Token)).Should().BeTrue();
+        var change = watch.ResponseStream.Current;
 
         change.Kind.Should().Be(Proto.ChangeKind.Agency);
         change.Subject.Should().Be("000.00.00.H41");
+        long.Parse(change.Cursor, System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThan(long.Parse(start.Cursor, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -495,6 +495,8 @@ public sealed class RegistryServiceTests : IAsyncLifetime
 
         using var watch = client.WatchChanges(new Proto.WatchChangesRequest { Cursor = cursor }, cancellationToken: cts.Token);
         var subjects = new List<string>();
+        (await watch.ResponseStream.MoveNext(cts.Token)).Should().BeTrue();
+        watch.ResponseStream.Current.Cursor.Should().Be(cursor, "the first message reports the cursor the stream resumes from");
         while (subjects.Count < 2 && await watch.ResponseStream.MoveNext(cts.Token))
         {
             subjects.Add(watch.ResponseStream.Current.Subject);

@@ -8,6 +8,7 @@ public sealed class EventProbe
 {
     private readonly ConcurrentQueue<ProbeDelivery> deliveries = new();
     private readonly ConcurrentDictionary<(string Handler, string EventId), int> attempts = new();
+    private readonly Lock gate = new();
 
     /// <summary>Pulsed after every recorded delivery.</summary>
     public ChangeSignal Changed { get; } = new();
@@ -19,8 +20,15 @@ public sealed class EventProbe
     public int Record(string handler, CloudEvent cloudEvent)
     {
         ArgumentNullException.ThrowIfNull(cloudEvent);
-        var attempt = attempts.AddOrUpdate((handler, cloudEvent.Id), 1, static (_, n) => n + 1);
-        deliveries.Enqueue(new ProbeDelivery(handler, cloudEvent, attempt));
+        int attempt;
+
+        // Counted and listed together: a test that sees the count must also see the delivery in the list.
+        lock (gate)
+        {
+            attempt = attempts.AddOrUpdate((handler, cloudEvent.Id), 1, static (_, n) => n + 1);
+            deliveries.Enqueue(new ProbeDelivery(handler, cloudEvent, attempt));
+        }
+
         Changed.Pulse();
         return attempt;
     }

@@ -180,6 +180,14 @@ public sealed class RegistryGrpcService(AgencyRegistry registry, AgencyImport im
             throw MeshException.Invalid("CURSOR_INVALID", "cursor", "is not a cursor returned by WatchChanges");
         }
 
+        // The first message says where the stream starts: once a watcher has it, no later change can be missed,
+        // so it may start caching.
+        await responseStream.WriteAsync(new Proto.WatchChangesResponse
+        {
+            Cursor = cursor.ToString(CultureInfo.InvariantCulture),
+            Kind = Proto.ChangeKind.Unspecified,
+        }, ct).ConfigureAwait(false);
+
         while (!ct.IsCancellationRequested)
         {
             // Take the wake-up task before reading, so a change committed in between is not missed.

@@ -14,11 +14,19 @@ namespace Mesh.ServiceDefaults.Peers;
 /// The registry seen from another process: certificate and agency lookups through its gRPC API,
 /// cached, with entries dropped as the registry's WatchChanges stream reports changes.
 /// </summary>
+/// <remarks>
+/// A lookup is cached only while the change stream is live (its first message has arrived) and only if
+/// no change arrived while the lookup was in flight, so a cached answer is never older than the last
+/// change the registry reported.
+/// </remarks>
 public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOptions> options, ILogger<RegistryPeer> logger)
     : BackgroundService, ICertificateDirectory, IAgencyDirectory
 {
     private readonly ConcurrentDictionary<string, CertificateResolution?> certificates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AgencyInfo?> agencies = new(StringComparer.Ordinal);
+
+    // Odd while the change stream is live; bumped on every change and every connect or disconnect.
+    private long generation;
 
     private Registry.RegistryService.RegistryServiceClient Client => new(channels.For(options.Value.Registry, "Registry"));
 
@@ -30,6 +38,7 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
             return cached;
         }
 
+        var before = Interlocked.Read(ref generation);
         CertificateResolution? resolution;
         try
         {
@@ -45,7 +54,15 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
             resolution = null;
         }
 
-        certificates.TryAdd(thumbprint, resolution);
+        if (CanCache(before))
+        {
+            certificates.TryAdd(thumbprint, resolution);
+            if (!CanCache(before))
+            {
+                certificates.TryRemove(thumbprint, out _);
+            }
+        }
+
         return resolution;
     }
 
@@ -57,6 +74,7 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
             return cached;
         }
 
+        var before = Interlocked.Read(ref generation);
         AgencyInfo? info;
         try
         {
@@ -68,9 +86,19 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
             info = null;
         }
 
-        agencies.TryAdd(organId, info);
+        if (CanCache(before))
+        {
+            agencies.TryAdd(organId, info);
+            if (!CanCache(before))
+            {
+                agencies.TryRemove(organId, out _);
+            }
+        }
+
         return info;
     }
+
+    private bool CanCache(long before) => (before & 1) == 1 && Interlocked.Read(ref generation) == before;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -89,18 +117,48 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
                 await foreach (var change in call.ResponseStream.ReadAllAsync(stoppingToken).ConfigureAwait(false))
                 {
                     cursor = change.Cursor;
+                    if (change.Kind == Registry.ChangeKind.Unspecified)
+                    {
+                        // The stream is live: from here on every change reaches us.
+                        GoLive();
+                        continue;
+                    }
+
+                    Interlocked.Add(ref generation, 2);
                     Invalidate(change);
                 }
             }
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException && !stoppingToken.IsCancellationRequested)
             {
-                // While disconnected we cannot know what changed: forget everything, then reconnect.
-                certificates.Clear();
-                agencies.Clear();
                 LogWatchFailed(logger, ex);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
             }
+            finally
+            {
+                // While disconnected we cannot know what changed: stop caching, forget everything, then reconnect.
+                GoDark();
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
         }
+    }
+
+    private void GoLive()
+    {
+        if ((Interlocked.Read(ref generation) & 1) == 0)
+        {
+            Interlocked.Increment(ref generation);
+        }
+    }
+
+    private void GoDark()
+    {
+        if ((Interlocked.Read(ref generation) & 1) == 1)
+        {
+            Interlocked.Increment(ref generation);
+        }
+
+        certificates.Clear();
+        agencies.Clear();
     }
 
     private void Invalidate(Registry.WatchChangesResponse change)
