@@ -23,4 +23,32 @@ public static class RoutingTelemetry
         "s",
         "Time from the first message of a send to its receipt.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    /// <summary>Where an accepted send spends its time, by stage (tag <c>stage</c>): see <see cref="SendStage"/>.</summary>
+    internal static readonly Histogram<double> SendStageDuration = Meter.CreateHistogram<double>(
+        "mesh.routing.send.stage.duration",
+        "s",
+        "Time an accepted send spent in each stage: manifest_signature, checks, attachments, pdf_signatures, commit, receipt (audit, hub signature, events).",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+}
+
+/// <summary>Times the stages of one send into <see cref="RoutingTelemetry.SendStageDuration"/>.</summary>
+internal struct SendStage
+{
+    private long last;
+
+    /// <summary>Starts timing the first stage.</summary>
+    public static SendStage Start() => new() { last = Stopwatch.GetTimestamp() };
+
+    /// <summary>Ends the current stage under <paramref name="stage"/> and starts the next.</summary>
+    public void End(string stage)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (RoutingTelemetry.SendStageDuration.Enabled)
+        {
+            RoutingTelemetry.SendStageDuration.Record(Stopwatch.GetElapsedTime(last, now).TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+        }
+
+        last = now;
+    }
 }

@@ -86,10 +86,12 @@ internal sealed partial class DocumentExchange(
         }
 
         var sender = ManifestRules.SenderOf(manifest, caller);
+        var stage = SendStage.Start();
 
         // The signature is checked before any chunk is read: unsigned or forged sends cost one verification.
         await VerifySignatureAsync(header.Manifest.Memory, header.ManifestSignature.Memory, sender, "header.manifest_signature", cancellationToken).ConfigureAwait(false);
 
+        stage.End("manifest_signature");
         var manifestSha = Convert.ToHexStringLower(SHA256.HashData(header.Manifest.Span));
         var requestKey = RoutingKeys.Request(sender, "send", header.RequestId);
         if (await ReplayAsync(requestKey, manifestSha, nextChunk, cancellationToken).ConfigureAwait(false) is { } replay)
@@ -109,6 +111,7 @@ internal sealed partial class DocumentExchange(
             throw DuplicateCode(h);
         }
 
+        stage.End("checks");
         byte[]? main;
         await using (var receiver = new AttachmentReceiver(blobs, manifest, verifyPdf))
         {
@@ -121,13 +124,24 @@ internal sealed partial class DocumentExchange(
             main = receiver.MainDocument;
         }
 
+        stage.End("attachments");
         var signingTime = main is null ? null : await VerifyPdfAsync(main, cancellationToken).ConfigureAwait(false);
+        stage.End("pdf_signatures");
         var now = time.GetUtcNow();
         var late = deadlines.IsLateSend(date, ManifestRules.UrgencyOf(h.OtherInfo?.Priority ?? Priority.Unspecified), signingTime, now);
         var document = NewDocument(manifest, header, manifestSha, sender, now, late, target);
         await CommitAsync(document, target, codeKey, requestKey, cancellationToken).ConfigureAwait(false);
+        stage.End("commit");
 
-        var (receipt, receiptRecord) = await CompleteReceiptAsync(document, cancellationToken).ConfigureAwait(false);
+        // The commit is durable: wake-up events go out while the receipt is made, and the
+        // document.accepted event is written alongside the receipt (one commit, not three in a row).
+        var deliveryEvents = PublishDeliveriesAsync(document, cancellationToken);
+        var (receipt, receiptRecord) = await CompleteReceiptAsync(
+            document,
+            bytes => PublishAsync(RoutingTopics.DocumentAccepted, document.Id, document.Id, bytes, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        await deliveryEvents.ConfigureAwait(false);
+        stage.End("receipt");
         RoutingTelemetry.DocumentsAccepted.Add(1);
         if (late)
         {
@@ -135,7 +149,6 @@ internal sealed partial class DocumentExchange(
             LogLate(logger, document.Id, document.BusinessDocumentId);
         }
 
-        await PublishAcceptedAsync(document, receiptRecord.ReceiptBytes, cancellationToken).ConfigureAwait(false);
         return new SendDocumentResponse { Receipt = receipt, ReceiptBytes = ByteString.CopyFrom(receiptRecord.ReceiptBytes), ReceiptSignature = ByteString.CopyFrom(receiptRecord.Signature) };
     }
 
@@ -370,15 +383,18 @@ internal sealed partial class DocumentExchange(
 
         var document = await FindDocumentAsync(request.ResultId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeshException(ErrorKind.Internal, "DOCUMENT_MISSING", $"Request record points at missing document {request.ResultId}.");
-        var (receipt, record) = await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
+        var (receipt, record) = await CompleteReceiptAsync(document.Record, alongside: null, cancellationToken).ConfigureAwait(false);
         return new SendDocumentResponse { Receipt = receipt, ReceiptBytes = ByteString.CopyFrom(record.ReceiptBytes), ReceiptSignature = ByteString.CopyFrom(record.Signature) };
     }
 
     /// <summary>
     /// The document's receipt, made once: audit DOCUMENT_ACCEPTED (its leaf index goes into the
     /// receipt), hub signature, then stored create-only so every retry returns the same bytes.
+    /// <paramref name="alongside"/> runs with the new receipt's bytes while they are being stored
+    /// (only when this call makes the receipt). Should a concurrent retry store its receipt first,
+    /// that one is returned; both are valid hub-signed receipts of the same acceptance.
     /// </summary>
-    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, CancellationToken cancellationToken)
+    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, Func<byte[], Task>? alongside, CancellationToken cancellationToken)
     {
         var key = RoutingKeys.Receipt(document.Id);
         var existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
@@ -398,6 +414,7 @@ internal sealed partial class DocumentExchange(
             var bytes = receipt.ToByteArray();
             var signature = await signer.SignAsync(bytes, "receipt", cancellationToken).ConfigureAwait(false);
             var record = new ReceiptRecord(bytes, signature);
+            var side = alongside?.Invoke(bytes) ?? Task.CompletedTask;
             try
             {
                 await store.SetAsync(key, Stored.Write(record, RoutingJson.Default.ReceiptRecord), ETag.Absent, cancellationToken).ConfigureAwait(false);
@@ -407,6 +424,10 @@ internal sealed partial class DocumentExchange(
             {
                 existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false)
                     ?? throw new MeshException(ErrorKind.Internal, "RECEIPT_MISSING", $"The receipt of {document.Id} vanished.");
+            }
+            finally
+            {
+                await side.ConfigureAwait(false);
             }
         }
 
@@ -429,13 +450,10 @@ internal sealed partial class DocumentExchange(
         BusinessType = (BusinessType)d.BusinessType,
     };
 
-    private async ValueTask PublishAcceptedAsync(DocumentRecord document, byte[] receiptBytes, CancellationToken cancellationToken)
+    private Task PublishDeliveriesAsync(DocumentRecord document, CancellationToken cancellationToken)
     {
         var summary = RoutingViews.Summary(document);
-        var publishes = new List<Task>
-        {
-            PublishAsync(RoutingTopics.DocumentAccepted, document.Id, document.Id, receiptBytes, cancellationToken),
-        };
+        var publishes = new List<Task>();
         foreach (var recipient in document.Recipients)
         {
             var item = new InboxItem { Kind = InboxItemKind.Document, ItemId = RoutingKeys.DeliveryId(document.Id, recipient), Document = summary, DeliveryState = Contracts.Routing.V1.DeliveryState.Pending };
@@ -447,7 +465,7 @@ internal sealed partial class DocumentExchange(
             publishes.Add(PublishAsync(RoutingTopics.DocumentRevoked, document.Id, document.TargetDocumentId, summary.ToByteArray(), cancellationToken));
         }
 
-        await Task.WhenAll(publishes).ConfigureAwait(false);
+        return Task.WhenAll(publishes);
     }
 
     /// <summary>Publishes one event; the stored state is already committed, so a failing bus is logged, not fatal.</summary>

@@ -82,7 +82,7 @@ public sealed class ChunkedBlobStore(
                 var manifest = new BlobManifest(info, settings.ChunkSize, written.ChunkDigests);
                 try
                 {
-                    await state.SetAsync(BlobKey(written.Id), BlobManifestCodec.Encode(manifest), ETag.Absent, cancellationToken).ConfigureAwait(false);
+                    await WriteManifestAsync(written, manifest, cancellationToken).ConfigureAwait(false);
                     telemetry.BlobsCreated.Add(1);
                     logger.BlobStored(written.Id.Hex, written.Size, written.ChunkCount, mediaType);
                     return new BlobPutResult(info, Created: true);
@@ -152,6 +152,7 @@ public sealed class ChunkedBlobStore(
         var filled = 0;
         long total = 0;
         var chunkCount = 0;
+        (Sha256Hash Digest, byte[] Data)? tail = null;
         Task pendingWrite = Task.CompletedTask;
         try
         {
@@ -183,8 +184,15 @@ public sealed class ChunkedBlobStore(
 
             if (filled > 0)
             {
-                pendingWrite = await SealChunkAsync(buffers[current].AsMemory(0, filled), whole, digests, pendingWrite, writeChunks, cancellationToken).ConfigureAwait(false);
+                // The last, partial chunk is written with the blob's manifest, in one commit (see WriteManifestAsync).
+                var digest = await HashAlongsideAsync(buffers[current].AsMemory(0, filled), whole).ConfigureAwait(false);
+                digest.WriteTo(digests.GetSpan(Sha256Hash.ByteLength));
+                digests.Advance(Sha256Hash.ByteLength);
                 chunkCount++;
+                if (writeChunks)
+                {
+                    tail = (digest, buffers[current].AsSpan(0, filled).ToArray());
+                }
             }
 
             await pendingWrite.ConfigureAwait(false);
@@ -205,7 +213,7 @@ public sealed class ChunkedBlobStore(
             ArrayPool<byte>.Shared.Return(buffers[1]);
         }
 
-        return new WrittenContent(Sha256Hash.FromBytes(whole.GetHashAndReset()), total, chunkCount, digests.WrittenMemory);
+        return new WrittenContent(Sha256Hash.FromBytes(whole.GetHashAndReset()), total, chunkCount, digests.WrittenMemory) { Tail = tail };
     }
 
     /// <summary>Hashes a full chunk, then starts writing it once the previous write is done.</summary>
@@ -218,6 +226,25 @@ public sealed class ChunkedBlobStore(
         digests.Advance(Sha256Hash.ByteLength);
         await previousWrite.ConfigureAwait(false);
         return writeChunk ? WriteChunkAsync(digest, chunk, cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Makes the blob visible: its manifest, with the last partial chunk when there is one, in one
+    /// commit (a small attachment costs one durable write, not two). The chunk is content-addressed,
+    /// so writing it over an identical stored copy is harmless; the manifest is create-only.
+    /// </summary>
+    private async ValueTask WriteManifestAsync(WrittenContent written, BlobManifest manifest, CancellationToken cancellationToken)
+    {
+        var encoded = BlobManifestCodec.Encode(manifest);
+        if (written.Tail is not { } tail)
+        {
+            await state.SetAsync(BlobKey(written.Id), encoded, ETag.Absent, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await state.TransactAsync(
+            [StateOperation.Upsert(ChunkKey(tail.Digest), tail.Data), StateOperation.Upsert(BlobKey(written.Id), encoded, ETag.Absent)],
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task WriteChunkAsync(Sha256Hash digest, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
@@ -358,5 +385,9 @@ public sealed class ChunkedBlobStore(
     private BlobManifest Decode(Sha256Hash id, StateItem item) =>
         BlobManifestCodec.Decode(id, item.Value) ?? throw Corrupted(id, "its manifest is unreadable or inconsistent");
 
-    private sealed record WrittenContent(Sha256Hash Id, long Size, int ChunkCount, ReadOnlyMemory<byte> ChunkDigests);
+    private sealed record WrittenContent(Sha256Hash Id, long Size, int ChunkCount, ReadOnlyMemory<byte> ChunkDigests)
+    {
+        /// <summary>The last, partial chunk, not written yet: it goes with the manifest.</summary>
+        public (Sha256Hash Digest, byte[] Data)? Tail { get; init; }
+    }
 }
