@@ -286,9 +286,11 @@ public sealed class MeshClient : IDisposable
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
         {
-            // The hub may end the call early with its verdict (a refusal); surface that, not the write failure.
+            // The hub may end the call early with its verdict (a refusal), or the connection dropped
+            // (IOException from the HTTP/2 stream): either way the call's status says which, and a
+            // transient one is retried by the caller with the same request id.
         }
 
         return await call.ResponseAsync.ConfigureAwait(false);
