@@ -86,7 +86,8 @@ public sealed class MeshClient : IDisposable
     /// Signs and sends a document. Digests are computed first; then the signed manifest and the
     /// attachment bytes are streamed. A transient failure (connection lost, hub restarting) is
     /// retried with the same request id, so the hub creates the document at most once and
-    /// returns the same receipt.
+    /// returns the same receipt. SendDocument has no upload offset: a retried upload starts again
+    /// from the first byte, and <paramref name="progress"/> starts again with it.
     /// </summary>
     /// <param name="header">The header; its From must be the caller's agency.</param>
     /// <param name="attachments">The main document and the other attachments.</param>

@@ -42,10 +42,7 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
     public async Task LoadPem_CertificateAndEncryptedKeyFiles_ConnectsAsTheAgency()
     {
         var agency = await hub.AgencyAsync(HubFixture.Province);
-        var certificatePath = Path.Combine(directory, "client.crt");
-        var keyPath = Path.Combine(directory, "client.key");
-        await File.WriteAllTextAsync(certificatePath, agency.ClientCertificate.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, PrivateKey(agency.ClientCertificate).ExportEncryptedPkcs8PrivateKeyPem(Password, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+        var (certificatePath, keyPath) = await WritePemWithEncryptedKeyAsync(agency);
 
         using var certificate = MeshCertificates.LoadPem(certificatePath, keyPath, Password);
         using var client = hub.Connect(agency, certificate);
@@ -73,10 +70,7 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
     public async Task LoadPem_EncryptedKeyWithWrongPassword_Throws()
     {
         var agency = await hub.AgencyAsync(HubFixture.Province);
-        var certificatePath = Path.Combine(directory, "client.crt");
-        var keyPath = Path.Combine(directory, "client.key");
-        await File.WriteAllTextAsync(certificatePath, agency.ClientCertificate.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, PrivateKey(agency.ClientCertificate).ExportEncryptedPkcs8PrivateKeyPem(Password, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+        var (certificatePath, keyPath) = await WritePemWithEncryptedKeyAsync(agency);
 
         var act = () => MeshCertificates.LoadPem(certificatePath, keyPath, "not the password");
 
@@ -84,6 +78,16 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
     }
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    // As openssl writes them: the certificate, and the key as encrypted PKCS#8 in its own file.
+    private async Task<(string Certificate, string Key)> WritePemWithEncryptedKeyAsync(Agency agency)
+    {
+        var certificatePath = Path.Combine(directory, "client.crt");
+        var keyPath = Path.Combine(directory, "client.key");
+        await File.WriteAllTextAsync(certificatePath, agency.ClientCertificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, PrivateKey(agency.ClientCertificate).ExportEncryptedPkcs8PrivateKeyPem(Password, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
+        return (certificatePath, keyPath);
+    }
 
     private static AsymmetricAlgorithm PrivateKey(X509Certificate2 certificate) =>
         (AsymmetricAlgorithm?)certificate.GetECDsaPrivateKey() ?? certificate.GetRSAPrivateKey() ?? throw new InvalidOperationException("No private key.");
