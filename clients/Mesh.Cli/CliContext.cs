@@ -153,38 +153,14 @@ internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
 /// <summary>A failure worth one line to the user, not a stack trace.</summary>
 internal sealed class CliException(string message) : Exception(message);
 
-/// <summary>Loads certificates from PKCS#12 or PEM files.</summary>
+/// <summary>Loads certificates with the SDK's loader; the PKCS#12 or PEM-key password comes from MESH_CERT_PASSWORD.</summary>
 internal static class CertificateFiles
 {
-    /// <summary>A certificate with its private key: .pfx/.p12 (no password, or MESH_CERT_PASSWORD) or PEM holding the certificate and the key.</summary>
-    public static X509Certificate2 Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"Certificate file not found: {path}");
-        }
-
-        if (IsPkcs12(path))
-        {
-            return X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("MESH_CERT_PASSWORD"), X509KeyStorageFlags.Exportable);
-        }
-
-        using var pem = X509Certificate2.CreateFromPemFile(path, path);
-        // Re-import through PKCS#12 so the key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable);
-    }
+    /// <summary>A certificate with its private key: .pfx/.p12, or PEM holding the certificate and the key.</summary>
+    public static X509Certificate2 Load(string path) => MeshCertificates.Load(path, Password);
 
     /// <summary>A certificate without a key (PEM or DER, or the certificate of a PKCS#12 file).</summary>
-    public static X509Certificate2 LoadCertificate(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"Certificate file not found: {path}");
-        }
+    public static X509Certificate2 LoadCertificate(string path) => MeshCertificates.LoadCertificate(path, Password);
 
-        return IsPkcs12(path) ? Load(path) : X509CertificateLoader.LoadCertificateFromFile(path);
-    }
-
-    private static bool IsPkcs12(string path) =>
-        path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);
+    private static string? Password => Environment.GetEnvironmentVariable("MESH_CERT_PASSWORD") is { Length: > 0 } password ? password : null;
 }

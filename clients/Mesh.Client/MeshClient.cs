@@ -86,7 +86,8 @@ public sealed class MeshClient : IDisposable
     /// Signs and sends a document. Digests are computed first; then the signed manifest and the
     /// attachment bytes are streamed. A transient failure (connection lost, hub restarting) is
     /// retried with the same request id, so the hub creates the document at most once and
-    /// returns the same receipt.
+    /// returns the same receipt. SendDocument has no upload offset: a retried upload starts again
+    /// from the first byte, and <paramref name="progress"/> starts again with it.
     /// </summary>
     /// <param name="header">The header; its From must be the caller's agency.</param>
     /// <param name="attachments">The main document and the other attachments.</param>
@@ -253,8 +254,83 @@ public sealed class MeshClient : IDisposable
         return Receipt.Parser.ParseFrom(receiptBytes);
     }
 
+    /// <summary>
+    /// Proves that the hub's audit log holds the leaf at <paramref name="leafIndex"/> (a receipt's
+    /// <see cref="Receipt.AuditLeafIndex"/>): fetches the latest signed checkpoint, the entry and its
+    /// inclusion proof, and verifies all three with <see cref="AuditVerifier"/>.
+    /// </summary>
+    /// <param name="leafIndex">The leaf to prove.</param>
+    /// <param name="verifierKey">
+    /// The log key to trust (<c>name+id+key</c>), obtained out of band. When null, the key the hub
+    /// announces is used: that only shows the hub agrees with itself (trust on first use).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="leafIndex"/> is negative: the event was not recorded in the log.</exception>
+    /// <exception cref="CryptographicException">The checkpoint, the entry or the proof does not verify, or the checkpoint does not cover the leaf.</exception>
+    public async Task<VerifiedAuditLeaf> VerifyAuditLeafAsync(long leafIndex, string? verifierKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(leafIndex);
+        var checkpoint = await LatestCheckpointAsync(verifierKey, cancellationToken).ConfigureAwait(false);
+        if (leafIndex >= checkpoint.TreeSize)
+        {
+            throw new CryptographicException($"Leaf {leafIndex} is not in the latest checkpoint (size {checkpoint.TreeSize}).");
+        }
+
+        var entries = await RetryAsync(async ct => await Audit.GetEntriesAsync(new GetEntriesRequest { Start = leafIndex, End = leafIndex + 1 }, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var entry = entries.Entries.SingleOrDefault(e => e.Index == leafIndex) ?? throw new CryptographicException($"The hub returned no entry {leafIndex}.");
+        var leafHash = AuditVerifier.HashLeaf(entry.Data.Span);
+        var proof = await RetryAsync(async ct => await Audit.GetInclusionProofAsync(new GetInclusionProofRequest { LeafIndex = leafIndex, TreeSize = checkpoint.TreeSize }, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var hashes = proof.Hashes.Select(h => h.ToByteArray()).ToList();
+        if (!AuditVerifier.VerifyInclusion(leafIndex, checkpoint.TreeSize, leafHash, hashes, checkpoint.RootHash))
+        {
+            throw new CryptographicException($"The inclusion proof of leaf {leafIndex} does not lead to the checkpoint's root.");
+        }
+
+        return new VerifiedAuditLeaf(leafIndex, leafHash, checkpoint, hashes.Count, entry.Event);
+    }
+
+    /// <summary>
+    /// Proves that the hub's audit log only grew since <paramref name="trusted"/> (a checkpoint the
+    /// adapter verified and kept): fetches the latest signed checkpoint and a consistency proof
+    /// between the two, and verifies both. Returns the latest checkpoint, to keep for next time.
+    /// </summary>
+    /// <param name="trusted">A checkpoint verified earlier.</param>
+    /// <param name="verifierKey">The log key to trust; null: the key the hub announces (trust on first use).</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <exception cref="CryptographicException">The latest checkpoint or the proof does not verify: the log was rewritten, or the hub lies.</exception>
+    public async Task<AuditCheckpoint> VerifyAuditGrowthAsync(AuditCheckpoint trusted, string? verifierKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trusted);
+        var latest = await LatestCheckpointAsync(verifierKey, cancellationToken).ConfigureAwait(false);
+        if (latest.TreeSize < trusted.TreeSize)
+        {
+            throw new CryptographicException($"The log shrank from {trusted.TreeSize} to {latest.TreeSize} leaves.");
+        }
+
+        if (latest.TreeSize == trusted.TreeSize)
+        {
+            return CryptographicOperations.FixedTimeEquals(latest.RootHash, trusted.RootHash)
+                ? latest
+                : throw new CryptographicException($"Two checkpoints of {latest.TreeSize} leaves with different roots: the log forked.");
+        }
+
+        var proof = await RetryAsync(async ct => await Audit.GetConsistencyProofAsync(new GetConsistencyProofRequest { FirstTreeSize = trusted.TreeSize, SecondTreeSize = latest.TreeSize }, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        if (!AuditVerifier.VerifyConsistency(trusted.TreeSize, latest.TreeSize, trusted.RootHash, latest.RootHash, proof.Hashes.Select(h => h.ToByteArray()).ToList()))
+        {
+            throw new CryptographicException($"The log of {latest.TreeSize} leaves is not an extension of the trusted one of {trusted.TreeSize}.");
+        }
+
+        return latest;
+    }
+
     /// <inheritdoc />
     public void Dispose() => channel.Dispose();
+
+    private async Task<AuditCheckpoint> LatestCheckpointAsync(string? verifierKey, CancellationToken cancellationToken)
+    {
+        var response = await RetryAsync(async ct => await Audit.GetCheckpointAsync(new GetCheckpointRequest(), cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return AuditVerifier.OpenCheckpoint(response.SignedCheckpoint, verifierKey ?? response.VerifierKey);
+    }
 
     private async Task<SendDocumentResponse> SendOnceAsync(string requestId, DocumentManifest manifest, byte[] manifestBytes, byte[] signature, IReadOnlyList<OutgoingAttachment> attachments, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
@@ -286,9 +362,11 @@ public sealed class MeshClient : IDisposable
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
         {
-            // The hub may end the call early with its verdict (a refusal); surface that, not the write failure.
+            // The hub may end the call early with its verdict (a refusal), or the connection dropped
+            // (IOException from the HTTP/2 stream): either way the call's status says which, and a
+            // transient one is retried by the caller with the same request id.
         }
 
         return await call.ResponseAsync.ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Mesh.Client;
 using Mesh.Contracts.Audit.V1;
 using Spectre.Console;
 
@@ -40,7 +41,7 @@ internal static class AuditCommands
             }
 
             var pinned = parse.GetValue(logKey);
-            var result = await AuditProof.VerifyAsync(client, index.Value, pinned, ct);
+            var result = await ProveAsync(client, index.Value, pinned, ct);
             WriteVerified(ctx, result, pinned is not null);
             return 0;
         });
@@ -86,36 +87,43 @@ internal static class AuditCommands
         return audit;
     }
 
-    public static void WriteVerified(CliContext ctx, VerifiedLeaf result, bool pinned)
+    /// <summary>Proves a leaf with the SDK; a receipt without a leaf (-1) gets a sentence, not a stack trace.</summary>
+    public static Task<VerifiedAuditLeaf> ProveAsync(MeshClient client, long leafIndex, string? verifierKey, CancellationToken ct) =>
+        leafIndex < 0
+            ? throw new CliException($"Leaf {leafIndex} is not in any log: this hub did not record the event in its audit log.")
+            : client.VerifyAuditLeafAsync(leafIndex, verifierKey, ct);
+
+    public static void WriteVerified(CliContext ctx, VerifiedAuditLeaf result, bool pinned)
     {
+        var checkpoint = result.Checkpoint;
         if (ctx.IsJson)
         {
             ctx.WriteJson(new JsonObject
             {
                 ["verified"] = true,
                 ["leafIndex"] = result.LeafIndex,
-                ["leafHash"] = AuditProof.Hex(result.LeafHash),
-                ["treeSize"] = result.TreeSize,
-                ["rootHash"] = AuditProof.Hex(result.RootHash),
-                ["origin"] = result.Origin,
-                ["logKey"] = result.KeyName,
+                ["leafHash"] = Convert.ToHexStringLower(result.LeafHash),
+                ["treeSize"] = checkpoint.TreeSize,
+                ["rootHash"] = Convert.ToHexStringLower(checkpoint.RootHash),
+                ["origin"] = checkpoint.Origin,
+                ["logKey"] = checkpoint.KeyName,
                 ["logKeyPinned"] = pinned,
                 ["proofHashes"] = result.ProofLength,
                 ["event"] = result.Event is null ? null : CliContext.ToJson(result.Event),
-                ["checkpoint"] = result.SignedCheckpoint,
+                ["checkpoint"] = checkpoint.SignedNote,
             });
             return;
         }
 
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Leaf", $"{result.LeafIndex}  {AuditProof.Hex(result.LeafHash)}");
+        grid.AddRow("Leaf", $"{result.LeafIndex}  {Convert.ToHexStringLower(result.LeafHash)}");
         if (result.Event is { } e)
         {
             grid.AddRow("Event", Markup.Escape($"{e.Type} by {e.ActorOrganId} on {e.DocumentId} ({e.Outcome})"));
         }
 
-        grid.AddRow("Checkpoint", Markup.Escape($"{result.Origin}, size {result.TreeSize}, root {AuditProof.Hex(result.RootHash)}"));
-        grid.AddRow("Signature", $"[green]verified[/] (Ed25519, key {Markup.Escape(result.KeyName)}{(pinned ? ", pinned" : ", as announced by the hub: pin it with --log-key")})");
+        grid.AddRow("Checkpoint", Markup.Escape($"{checkpoint.Origin}, size {checkpoint.TreeSize}, root {Convert.ToHexStringLower(checkpoint.RootHash)}"));
+        grid.AddRow("Signature", $"[green]verified[/] (Ed25519, key {Markup.Escape(checkpoint.KeyName)}{(pinned ? ", pinned" : ", as announced by the hub: pin it with --log-key")})");
         grid.AddRow("Inclusion", $"[green]verified[/] ({result.ProofLength} hashes, RFC 9162)");
         ctx.Console.Write(new Panel(grid).Header("Audit proof"));
     }

@@ -152,7 +152,7 @@ internal static class DemoCommand
         Step(console, 10, "The receipt's audit leaf is proven in the hub's signed transparency log");
         var (receipt, hubSubject) = await Exchange.VerifyReceiptAsync(sender, sent.ReceiptBytes, sent.ReceiptSignature, ct);
         DocumentCommands.WriteReceipt(senderCtx, receipt, hubSubject);
-        var proof = await AuditProof.VerifyAsync(sender, receipt.AuditLeafIndex, null, ct);
+        var proof = await AuditCommands.ProveAsync(sender, receipt.AuditLeafIndex, null, ct);
         AuditCommands.WriteVerified(senderCtx, proof, pinned: false);
 
         console.Write(new Rule("[green]Exchange complete[/]").LeftJustified());
@@ -170,8 +170,8 @@ internal static class DemoCommand
             ["trace"] = CliContext.ToJson(trace),
             ["audit"] = new JsonObject
             {
-                ["verified"] = true, ["leafIndex"] = proof.LeafIndex, ["treeSize"] = proof.TreeSize,
-                ["rootHash"] = AuditProof.Hex(proof.RootHash), ["origin"] = proof.Origin,
+                ["verified"] = true, ["leafIndex"] = proof.LeafIndex, ["treeSize"] = proof.Checkpoint.TreeSize,
+                ["rootHash"] = Convert.ToHexStringLower(proof.Checkpoint.RootHash), ["origin"] = proof.Checkpoint.Origin,
             },
         };
     }
