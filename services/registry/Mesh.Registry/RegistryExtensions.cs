@@ -16,6 +16,21 @@ public sealed class RegistryOptions
 
     /// <summary>Load the built-in seed list of agencies when the registry is empty (development).</summary>
     public bool SeedOnFirstRun { get; set; } = true;
+
+    /// <summary>PEM bundle of CA certificates added as trust anchors at start (roots if self-issued, else intermediates). Empty: none.</summary>
+    public string TrustAnchorsPath { get; set; } = "";
+
+    /// <summary>
+    /// PEM bundle of the Mesh services' client-TLS certificates, bound at start to <see cref="OperatorOrganId"/>
+    /// with the HUB_SERVICE role (processes mode: how the services authenticate to each other). Empty: none.
+    /// </summary>
+    public string ServiceCertificatesPath { get; set; } = "";
+
+    /// <summary>PEM bundle of client-TLS certificates bound at start to <see cref="OperatorOrganId"/> as administrators. Empty: none.</summary>
+    public string AdminCertificatesPath { get; set; } = "";
+
+    /// <summary>The operator agency (Văn phòng Chính phủ) that service and administrator certificates belong to.</summary>
+    public string OperatorOrganId { get; set; } = "000.00.00.G22";
 }
 
 /// <summary>Composition of the registry service (used by its own process and by Mesh.Hub).</summary>
@@ -35,6 +50,8 @@ public static class RegistryExtensions
         services.AddSingleton<Mesh.Agencies.IAgencyDirectory>(sp => sp.GetRequiredService<AgencyDirectory>());
         services.TryAddSingleton<ICertificateValidator, X509ChainCertificateValidator>();
         services.AddHostedService<RegistryChangePoller>();
+        services.AddSingleton<RegistryBootstrap>();
+        services.AddHostedService(sp => sp.GetRequiredService<RegistryBootstrap>());
         return services;
     }
 
