@@ -16,7 +16,7 @@ namespace Mesh.ServiceDefaults.Peers;
 public sealed class AuditPeer(PeerChannels channels, IOptions<PeerOptions> options) : IAuditTrail
 {
     // Proto enum value names are EVENT_TYPE_<domain type>.
-    private static readonly FrozenDictionary<string, Audit.EventType> Types = Audit.EventType.Descriptor.Values
+    private static readonly FrozenDictionary<string, Audit.EventType> Types = Audit.AuditReflection.Descriptor.EnumTypes.First(e => e.Name == "EventType").Values
         .Where(v => v.Number != 0)
         .ToFrozenDictionary(v => v.Name["EVENT_TYPE_".Length..], v => (Audit.EventType)v.Number, StringComparer.Ordinal);
 

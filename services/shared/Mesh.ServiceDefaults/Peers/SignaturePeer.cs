@@ -22,7 +22,7 @@ public sealed class SignaturePeer(PeerChannels channels, IOptions<PeerOptions> o
     /// <summary>Sub-indication of a valid signature by a certificate not bound to the expected agency.</summary>
     public const string SignerNotBound = "SIGNER_NOT_BOUND";
 
-    private static readonly FrozenDictionary<Proto.SubIndication, string> Codes = Proto.SubIndication.Descriptor.Values
+    private static readonly FrozenDictionary<Proto.SubIndication, string> Codes = Proto.SignatureReflection.Descriptor.EnumTypes.First(e => e.Name == "SubIndication").Values
         .Where(v => v.Number != 0)
         .ToFrozenDictionary(v => (Proto.SubIndication)v.Number, v => v.Name["SUB_INDICATION_".Length..]);
 

@@ -12,7 +12,7 @@ namespace Mesh.Signature.Infrastructure;
 /// </summary>
 public sealed class RegistryPeerTrustMaterial(RegistryPeer registry) : ITrustMaterial
 {
-    private (Registry.GetTrustMaterialResponse Source, TrustSnapshot Snapshot)? decoded;
+    private Decoded? decoded;
 
     public long Version => registry.TrustVersion;
 
@@ -27,9 +27,11 @@ public sealed class RegistryPeerTrustMaterial(RegistryPeer registry) : ITrustMat
         var roots = material.TrustAnchors.Where(a => a.Kind == Registry.TrustAnchorKind.Root).Select(a => X509CertificateLoader.LoadCertificate(a.CertificateDer.Span)).ToList();
         var intermediates = material.TrustAnchors.Where(a => a.Kind != Registry.TrustAnchorKind.Root).Select(a => X509CertificateLoader.LoadCertificate(a.CertificateDer.Span)).ToList();
         var snapshot = new TrustSnapshot(material.Version, roots, intermediates, [.. material.Crls.Select(c => c.CrlDer.ToByteArray())]);
-        Volatile.Write(ref decoded, (material, snapshot));
+        Volatile.Write(ref decoded, new Decoded(material, snapshot));
         return snapshot;
     }
+
+    private sealed record Decoded(Registry.GetTrustMaterialResponse Source, TrustSnapshot Snapshot);
 }
 
 /// <summary>Certificate bindings from the registry process, through <see cref="RegistryPeer"/>'s change-invalidated cache.</summary>
