@@ -128,7 +128,7 @@ public sealed class ClusterLayout
 
     /// <summary>
     /// As the administrator bound at the registry's start: publishes the CA's CRL and binds a client-TLS
-    /// and a document-signing certificate for each agency (seed agencies).
+    /// and a document-signing certificate for each agency, which it registers first (top-level agencies).
     /// </summary>
     public async Task<IReadOnlyList<TestAgency>> EnrolAsync(params string[] organIds)
     {
@@ -138,6 +138,11 @@ public sealed class ClusterLayout
         var agencies = new List<TestAgency>();
         foreach (var organId in organIds)
         {
+            await registry.CreateAgencyAsync(new RegistryApi.CreateAgencyRequest
+            {
+                RequestId = "agency-" + organId,
+                Agency = new RegistryApi.Agency { OrganId = organId, DisplayName = "Agency " + organId, ShortName = organId },
+            });
             var (client, signing) = Pki.IssueAgency(organId);
             var tls = new RegistryApi.BindCertificateRequest { RequestId = "tls-" + Guid.NewGuid().ToString("N"), OrganId = organId, Certificate = ByteString.CopyFrom(client.RawData), Purpose = RegistryApi.CertificatePurpose.ClientTls };
             tls.Roles.Add(RegistryApi.Role.Agency);
@@ -220,10 +225,11 @@ public sealed class MeshCluster : IAsyncDisposable
             await cluster["Registry"].WaitForOutputAsync("Registry bootstrap:");
             return cluster;
         }
-        catch
+        catch (Exception e)
         {
+            var logs = cluster.Logs;
             await cluster.DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"The cluster did not start: {e.Message}\n{logs}", e);
         }
     }
 

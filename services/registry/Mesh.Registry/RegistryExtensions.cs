@@ -3,6 +3,7 @@ using Mesh.Identity;
 using Mesh.Registry.Domain;
 using Mesh.Registry.Grpc;
 using Mesh.Registry.Infrastructure;
+using Mesh.ServiceDefaults.Peers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Mesh.Registry;
@@ -52,6 +53,20 @@ public static class RegistryExtensions
         services.AddHostedService<RegistryChangePoller>();
         services.AddSingleton<RegistryBootstrap>();
         services.AddHostedService(sp => sp.GetRequiredService<RegistryBootstrap>());
+        return services;
+    }
+
+    /// <summary>
+    /// The registry in its own process: the audit trail through the audit service, held back until the
+    /// start-up bootstrap has bound the services' certificates (<see cref="StartupAuditTrail"/>).
+    /// </summary>
+    public static IServiceCollection AddMeshRegistryPeers(this IServiceCollection services)
+    {
+        services.AddMeshPeers();
+        services.TryAddSingleton<AuditPeer>();
+        services.AddSingleton(sp => new StartupAuditTrail(sp.GetRequiredService<AuditPeer>()));
+        services.AddSingleton<Mesh.Auditing.IAuditTrail>(sp => sp.GetRequiredService<StartupAuditTrail>());
+        services.AddMeshRemotePeers();
         return services;
     }
 

@@ -15,7 +15,7 @@ namespace Mesh.Registry.Infrastructure;
 /// and it retries until it succeeds: the audit service each change is recorded in may start later.
 /// The all-in-one hub does not use it (its HubBootstrap creates a development PKI instead).
 /// </summary>
-public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<RegistryOptions> options, ILogger<RegistryBootstrap> logger) : BackgroundService
+public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<RegistryOptions> options, IServiceProvider services, ILogger<RegistryBootstrap> logger) : BackgroundService
 {
     /// <summary>Completes when setup has succeeded.</summary>
     public Task Completed => done.Task;
@@ -27,26 +27,30 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
     {
         var o = options.Value;
         var anchors = ReadPem(o.TrustAnchorsPath);
-        var services = ReadPem(o.ServiceCertificatesPath);
+        var hubServices = ReadPem(o.ServiceCertificatesPath);
         var admins = ReadPem(o.AdminCertificatesPath);
-        if (anchors.Count + services.Count + admins.Count == 0)
-        {
-            done.TrySetResult();
-            return;
-        }
+        var startupTrail = services.GetService<StartupAuditTrail>();
 
         var delay = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await RunAsync(o.OperatorOrganId, anchors, services, admins, stoppingToken).ConfigureAwait(false);
-                LogDone(logger, anchors.Count, services.Count, admins.Count);
+                await RunAsync(o.OperatorOrganId, anchors, hubServices, admins, stoppingToken).ConfigureAwait(false);
+                if (startupTrail is not null)
+                {
+                    await startupTrail.OpenAsync(stoppingToken).ConfigureAwait(false);
+                }
+
+                LogDone(logger, anchors.Count, hubServices.Count, admins.Count);
                 done.TrySetResult();
                 return;
             }
-            catch (MeshException e) when (e.Kind is ErrorKind.Unavailable or ErrorKind.Internal or ErrorKind.Aborted)
+            catch (MeshException e) when (e.Kind != ErrorKind.InvalidArgument)
             {
+                // Typically the audit log: not up yet, or (first start) unable to authenticate this registry until
+                // the service certificates are bound. Each change is committed before it is audited, so a retry
+                // replays it by request id; the audit entry of a change made while the log was unreachable is lost.
                 LogRetry(logger, e.Reason, e);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
