@@ -20,7 +20,18 @@ public sealed class MultiProcessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         cluster = await MeshCluster.StartAsync();
-        var agencies = await cluster.Layout.EnrolAsync(A, B);
+        IReadOnlyList<TestAgency> agencies;
+        try
+        {
+            agencies = await cluster.Layout.EnrolAsync(A, B);
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync fails: stop the processes and clean Redis here.
+            await cluster.DisposeAsync();
+            throw;
+        }
+
         sender = new Agency(agencies[0], cluster.Layout.Channel("Routing", agencies[0].ClientCertificate));
         recipient = new Agency(agencies[1], cluster.Layout.Channel("Routing", agencies[1].ClientCertificate));
     }
