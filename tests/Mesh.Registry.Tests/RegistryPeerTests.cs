@@ -25,7 +25,7 @@ public sealed class RegistryPeerTests : IAsyncLifetime
         var serviceCert = await host.ClientCertificateAsync(RegistryHost.OperatorId, CallerRole.HubService);
         var pfx = Path.Combine(host.Host.DataDirectory, "routing-peer.pfx");
         DevelopmentPki.SavePfx(serviceCert, pfx);
-        var options = Options.Create(new PeerOptions { Registry = new Uri($"https://localhost:{host.Host.Port}"), ClientCertificatePath = pfx });
+        var options = Options.Create(new PeerOptions { Registry = new PeerEndpoint { Address = new Uri($"https://localhost:{host.Host.Port}") }, ClientCertificatePath = pfx });
         channels = new PeerChannels(options, Options.Create(new MeshDataOptions { DataDirectory = host.Host.DataDirectory }));
         peer = new RegistryPeer(channels, options, NullLogger<RegistryPeer>.Instance);
         stop = new CancellationTokenSource();

@@ -4,6 +4,7 @@ using Mesh.ServiceDefaults.Hosting;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeshDefaults("mesh-registry");
 builder.Services.AddMeshRegistry();
+builder.Services.AddMeshRegistryPeers(); // audit trail
 
 var app = builder.Build();
 app.UseMeshDefaults();

@@ -3,6 +3,7 @@ using Mesh.Identity;
 using Mesh.Registry.Domain;
 using Mesh.Registry.Grpc;
 using Mesh.Registry.Infrastructure;
+using Mesh.ServiceDefaults.Peers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Mesh.Registry;
@@ -16,6 +17,21 @@ public sealed class RegistryOptions
 
     /// <summary>Load the built-in seed list of agencies when the registry is empty (development).</summary>
     public bool SeedOnFirstRun { get; set; } = true;
+
+    /// <summary>PEM bundle of CA certificates added as trust anchors at start (roots if self-issued, else intermediates). Empty: none.</summary>
+    public string TrustAnchorsPath { get; set; } = "";
+
+    /// <summary>
+    /// PEM bundle of the Mesh services' client-TLS certificates, bound at start to <see cref="OperatorOrganId"/>
+    /// with the HUB_SERVICE role (processes mode: how the services authenticate to each other). Empty: none.
+    /// </summary>
+    public string ServiceCertificatesPath { get; set; } = "";
+
+    /// <summary>PEM bundle of client-TLS certificates bound at start to <see cref="OperatorOrganId"/> as administrators. Empty: none.</summary>
+    public string AdminCertificatesPath { get; set; } = "";
+
+    /// <summary>The operator agency (Văn phòng Chính phủ) that service and administrator certificates belong to.</summary>
+    public string OperatorOrganId { get; set; } = "000.00.00.G22";
 }
 
 /// <summary>Composition of the registry service (used by its own process and by Mesh.Hub).</summary>
@@ -35,6 +51,22 @@ public static class RegistryExtensions
         services.AddSingleton<Mesh.Agencies.IAgencyDirectory>(sp => sp.GetRequiredService<AgencyDirectory>());
         services.TryAddSingleton<ICertificateValidator, X509ChainCertificateValidator>();
         services.AddHostedService<RegistryChangePoller>();
+        services.AddSingleton<RegistryBootstrap>();
+        services.AddHostedService(sp => sp.GetRequiredService<RegistryBootstrap>());
+        return services;
+    }
+
+    /// <summary>
+    /// The registry in its own process: the audit trail through the audit service, held back until the
+    /// start-up bootstrap has bound the services' certificates (<see cref="StartupAuditTrail"/>).
+    /// </summary>
+    public static IServiceCollection AddMeshRegistryPeers(this IServiceCollection services)
+    {
+        services.AddMeshPeers();
+        services.TryAddSingleton<AuditPeer>();
+        services.AddSingleton(sp => new StartupAuditTrail(sp.GetRequiredService<AuditPeer>()));
+        services.AddSingleton<Mesh.Auditing.IAuditTrail>(sp => sp.GetRequiredService<StartupAuditTrail>());
+        services.AddMeshRemotePeers();
         return services;
     }
 

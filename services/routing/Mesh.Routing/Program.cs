@@ -1,11 +1,10 @@
 using Mesh.Routing;
 using Mesh.ServiceDefaults.Hosting;
 
-// One process per service: IBlobStorage, ISignatureVerifier, IHubSigner, IAgencyDirectory and
-// IAuditTrail come from their services' client registrations (the all-in-one hub composes them in-process).
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeshDefaults("mesh-routing");
 builder.Services.AddMeshRouting();
+builder.Services.AddMeshRoutingPeers(); // storage, signature, registry, audit over gRPC
 
 var app = builder.Build();
 app.UseMeshDefaults();

@@ -1,4 +1,6 @@
 using Mesh.Events;
+using Mesh.ServiceDefaults.Peers;
+using Mesh.Storage;
 using Mesh.Routing.Grpc;
 using Mesh.Routing.Infrastructure;
 
@@ -25,6 +27,18 @@ public static class RoutingExtensions
         services.AddHostedService<DeadlineMonitor>();
         services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.DeliveryCreated, "routing-inbox-wake");
         services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.StatusReported, "routing-inbox-wake");
+        return services;
+    }
+
+    /// <summary>
+    /// Routing in its own process: IBlobStorage, ISignatureVerifier, IHubSigner, IAgencyDirectory,
+    /// caller identity and IAuditTrail through the peers' gRPC APIs (<c>Mesh:Peers</c>). The all-in-one
+    /// hub composes them in-process instead.
+    /// </summary>
+    public static IServiceCollection AddMeshRoutingPeers(this IServiceCollection services)
+    {
+        services.AddMeshStoragePeer();
+        services.AddMeshRemotePeers();
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Peers;
 using Mesh.Signature.Domain;
 using Mesh.Signature.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +33,19 @@ public static class SignatureExtensions
         builder.Services.TryAddSingleton<Mesh.Signing.ISignatureVerifier, InProcessSignatureVerifier>();
         builder.Services.TryAddSingleton<Mesh.Signing.IHubSigner, InProcessHubSigner>();
         return builder;
+    }
+
+    /// <summary>
+    /// The signature service in its own process: trust material and certificate bindings from the registry
+    /// process, caller identity and the audit trail from their peers (<c>Mesh:Peers</c>).
+    /// </summary>
+    public static IServiceCollection AddSignaturePeers(this IServiceCollection services)
+    {
+        services.AddMeshRegistryPeer();
+        services.TryAddSingleton<ITrustMaterial, RegistryPeerTrustMaterial>();
+        services.TryAddSingleton<ICertificateBindings, RegistryPeerCertificateBindings>();
+        services.AddMeshRemotePeers();
+        return services;
     }
 
     /// <summary>Maps the signature service's gRPC API.</summary>

@@ -1,4 +1,5 @@
 using Mesh.Contracts.Storage.V1;
+using Mesh.ServiceDefaults.Peers;
 using Mesh.Storage.Domain;
 using Mesh.Storage.Grpc;
 using Mesh.Storage.Infrastructure;
@@ -33,13 +34,14 @@ public static class StorageExtensions
     }
 
     /// <summary>
-    /// <see cref="IBlobStorage"/> as a client of a remote StorageService at <paramref name="address"/>
-    /// (distributed deployment; the all-in-one hub uses <see cref="AddMeshStorage"/> instead).
+    /// <see cref="IBlobStorage"/> as a client of the storage service at <c>Mesh:Peers:Storage</c>
+    /// (a service in its own process; the all-in-one hub uses <see cref="AddMeshStorage"/> instead).
     /// </summary>
-    public static IServiceCollection AddMeshStorageClient(this IServiceCollection services, Uri address)
+    public static IServiceCollection AddMeshStoragePeer(this IServiceCollection services)
     {
-        services.AddGrpcClient<StorageService.StorageServiceClient>(o => o.Address = address);
-        services.TryAddSingleton<IBlobStorage, GrpcBlobStorage>();
+        services.AddMeshPeers();
+        services.TryAddSingleton<IBlobStorage>(sp => new GrpcBlobStorage(new StorageService.StorageServiceClient(
+            sp.GetRequiredService<PeerChannels>().For(sp.GetRequiredService<IOptions<PeerOptions>>().Value.Storage, "Storage"))));
         return services;
     }
 

@@ -99,7 +99,7 @@ public sealed class StorageServer : IAsyncDisposable
         builder.Services.AddSingleton<Mesh.Identity.ICertificateDirectory>(new TestCallers(caller ?? Mesh.Identity.Caller.Hub));
         // Certificates are checked against the real clock; the store's fake clock only drives retention.
         builder.Services.AddSingleton(sp => new Mesh.ServiceDefaults.Identity.CallerAccessor(
-            sp.GetRequiredService<Mesh.Identity.ICertificateDirectory>(), sp.GetRequiredService<Mesh.Auditing.IAuditTrail>(), TimeProvider.System));
+            sp.GetRequiredService<Mesh.Identity.ICertificateDirectory>(), sp.GetRequiredService<Mesh.Auditing.IAuditTrail>(), TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new Mesh.ServiceDefaults.Hosting.MeshEndpointOptions())));
         builder.Services.AddMeshStorage(builder.Configuration);
         var app = builder.Build();
         app.Use((context, next) =>

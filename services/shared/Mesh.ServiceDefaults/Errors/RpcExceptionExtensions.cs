@@ -1,5 +1,6 @@
 using Google.Rpc;
 using Grpc.Core;
+using Mesh.Errors;
 
 namespace Mesh.ServiceDefaults.Errors;
 
@@ -25,5 +26,32 @@ public static class RpcExceptionExtensions
     {
         ArgumentNullException.ThrowIfNull(exception);
         return exception.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.ToList() ?? [];
+    }
+
+    /// <summary>
+    /// The reverse of the server's error mapping (status code → kind, ErrorInfo reason → reason), so a
+    /// service calling a peer sees the same <see cref="MeshException"/> as with the peer in-process.
+    /// </summary>
+    public static MeshException ToMeshException(this RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var status = exception.GetRpcStatus();
+        var reason = status?.GetDetail<ErrorInfo>()?.Reason is { Length: > 0 } r ? r : exception.StatusCode.ToString().ToUpperInvariant();
+        var kind = exception.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.OutOfRange => ErrorKind.InvalidArgument,
+            StatusCode.FailedPrecondition => ErrorKind.FailedPrecondition,
+            StatusCode.NotFound => ErrorKind.NotFound,
+            StatusCode.AlreadyExists => ErrorKind.AlreadyExists,
+            StatusCode.Aborted => ErrorKind.Aborted,
+            StatusCode.Unauthenticated => ErrorKind.Unauthenticated,
+            StatusCode.PermissionDenied => ErrorKind.PermissionDenied,
+            StatusCode.ResourceExhausted => ErrorKind.ResourceExhausted,
+            StatusCode.DataLoss => ErrorKind.DataLoss,
+            StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled => ErrorKind.Unavailable,
+            _ => ErrorKind.Internal,
+        };
+        var violations = status?.GetDetail<BadRequest>()?.FieldViolations.Select(v => new FieldViolation(v.Field, v.Description)).ToList();
+        return new MeshException(kind, reason, status?.Message ?? exception.Status.Detail, violations, exception);
     }
 }

@@ -32,11 +32,34 @@ public sealed class MeshEndpointOptions
     /// <summary>Password of <see cref="CertificatePath"/>.</summary>
     public string CertificatePassword { get; set; } = "";
 
+    /// <summary>How calls without TLS on the internal port (or a plaintext <see cref="Port"/>) are authenticated.</summary>
+    public InternalCallerOptions Internal { get; set; } = new();
+
     /// <summary>
     /// Header in which a trusted proxy forwards the client certificate (PEM or base64 DER), e.g.
     /// "X-Forwarded-Client-Cert". Empty: disabled. Only enable behind a proxy that strips it from clients.
     /// </summary>
     public string ForwardedClientCertificateHeader { get; set; } = "";
+}
+
+/// <summary>
+/// Authentication of other Mesh services calling through a Dapr sidecar, bound from <c>Mesh:Endpoint:Internal</c>.
+/// Behind a sidecar a call arrives over h2c with no client certificate; the caller is then identified by the
+/// <c>dapr-caller-app-id</c> metadata the sidecars set after authenticating each other with Dapr mTLS, and the
+/// call is believed to come from the local sidecar only if it carries the sidecar's <c>dapr-api-token</c>
+/// (Dapr's app API token, <c>dapr.io/app-token-secret</c>). Both must be configured; otherwise h2c calls need
+/// a client certificate like any other and are refused without one.
+/// </summary>
+public sealed class InternalCallerOptions
+{
+    /// <summary>Dapr app-ids of the Mesh services: a call from one of them gets the HUB_SERVICE role, nothing else.</summary>
+    public IList<string> DaprCallerAppIds { get; } = [];
+
+    /// <summary>
+    /// The token the local sidecar sends in <c>dapr-api-token</c> with every call to the app. Empty: the
+    /// <c>APP_API_TOKEN</c> environment variable (how Dapr's injector passes it); both empty: Dapr callers are refused.
+    /// </summary>
+    public string DaprApiToken { get; set; } = "";
 }
 
 /// <summary>gRPC limits, bound from <c>Mesh:Grpc</c>.</summary>

@@ -4,7 +4,9 @@ using Grpc.Core;
 using Mesh.Auditing;
 using Mesh.Errors;
 using Mesh.Identity;
+using Mesh.ServiceDefaults.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.ServiceDefaults.Identity;
 
@@ -14,10 +16,19 @@ namespace Mesh.ServiceDefaults.Identity;
 /// The TLS layer accepts any certificate; the trust decision is the certificate's binding in the
 /// registry, which was validated against the trust anchors when it was bound.
 /// Authentication is lazy so that health checks and reflection need no certificate.
+/// Another Mesh service calling through a Dapr sidecar is authenticated by the sidecar instead (see
+/// <see cref="InternalCallerOptions"/>), and only on the h2c listener the sidecar uses.
 /// </summary>
-public sealed class CallerAccessor(ICertificateDirectory directory, IAuditTrail audit, TimeProvider time)
+public sealed class CallerAccessor(ICertificateDirectory directory, IAuditTrail audit, TimeProvider time, IOptions<MeshEndpointOptions> endpoint)
 {
+    /// <summary>Metadata in which the Dapr sidecar names the (mTLS-authenticated) calling app.</summary>
+    public const string DaprCallerAppIdHeader = "dapr-caller-app-id";
+
+    /// <summary>Metadata in which the local Dapr sidecar presents the app API token.</summary>
+    public const string DaprApiTokenHeader = "dapr-api-token";
+
     private static readonly object CacheKey = new();
+    private readonly string daprApiToken = DaprToken(endpoint.Value.Internal);
 
     /// <summary>Returns the authenticated caller or throws UNAUTHENTICATED / PERMISSION_DENIED.</summary>
     public async ValueTask<Caller> RequireCallerAsync(ServerCallContext context)
@@ -30,6 +41,13 @@ public sealed class CallerAccessor(ICertificateDirectory directory, IAuditTrail 
         }
 
         var certificate = http.Connection.ClientCertificate;
+        if (certificate is null && IsInternalListener(http))
+        {
+            var service = await DaprCallerAsync(http, context).ConfigureAwait(false);
+            http.Items[CacheKey] = service;
+            return service;
+        }
+
         if (certificate is null)
         {
             throw await RefuseAsync(MeshException.Unauthenticated("CLIENT_CERTIFICATE_REQUIRED", "Call Mesh over TLS with your agency's client certificate."), "", context).ConfigureAwait(false);
@@ -116,6 +134,42 @@ public sealed class CallerAccessor(ICertificateDirectory directory, IAuditTrail 
 
         return refusal;
     }
+
+    // The sidecar reaches the app over h2c: on the internal port, or on the only port when it is plaintext
+    // without a TLS-terminating proxy in front (a proxy's callers are agencies and must present certificates).
+    private bool IsInternalListener(HttpContext http)
+    {
+        var options = endpoint.Value;
+        if (http.Request.IsHttps || options.Internal.DaprCallerAppIds.Count == 0)
+        {
+            return false;
+        }
+
+        var port = http.Connection.LocalPort;
+        return (options.InternalPort > 0 && port == options.InternalPort)
+            || (options.Plaintext && string.IsNullOrEmpty(options.ForwardedClientCertificateHeader) && port == options.Port);
+    }
+
+    private async ValueTask<Caller> DaprCallerAsync(HttpContext http, ServerCallContext context)
+    {
+        var presented = http.Request.Headers[DaprApiTokenHeader].ToString();
+        if (daprApiToken.Length == 0 || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(daprApiToken)))
+        {
+            throw await RefuseAsync(MeshException.Unauthenticated("INTERNAL_CALLER_UNTRUSTED", "A call without a client certificate must come through this pod's Dapr sidecar."), "", context).ConfigureAwait(false);
+        }
+
+        var appId = http.Request.Headers[DaprCallerAppIdHeader].ToString();
+        if (!endpoint.Value.Internal.DaprCallerAppIds.Contains(appId, StringComparer.Ordinal))
+        {
+            throw await RefuseAsync(MeshException.Unauthenticated("INTERNAL_CALLER_UNKNOWN", $"Dapr app '{appId}' is not a Mesh service."), "", context).ConfigureAwait(false);
+        }
+
+        // Another hub service, nothing more: no agency, no admin.
+        return new Caller(appId, new HashSet<CallerRole> { CallerRole.HubService }, "");
+    }
+
+    private static string DaprToken(InternalCallerOptions options) =>
+        options.DaprApiToken is { Length: > 0 } token ? token : Environment.GetEnvironmentVariable("APP_API_TOKEN") ?? "";
 
     /// <summary>SHA-256 thumbprint of a certificate, lower-case hex (the registry's key).</summary>
     public static string Thumbprint(X509Certificate2 certificate)

@@ -24,11 +24,65 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
 {
     private readonly ConcurrentDictionary<string, CertificateResolution?> certificates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AgencyInfo?> agencies = new(StringComparer.Ordinal);
+    private readonly Lock trustGate = new();
+    private (Registry.GetTrustMaterialResponse Material, long Generation)? trust;
+    private long trustVersion = -1;
 
     // Odd while the change stream is live; bumped on every change and every connect or disconnect.
     private long generation;
 
+    // Like generation, but bumped only by trust-material changes (and connects/disconnects): agency edits do not refetch trust.
+    private long trustGeneration;
+
     private Registry.RegistryService.RegistryServiceClient Client => new(channels.For(options.Value.Registry, "Registry"));
+
+    /// <summary>
+    /// The highest trust-material version the registry has reported, or <see cref="long.MinValue"/> while the
+    /// change stream is down (no change can then be ruled out, so consumers keyed on it re-read every time).
+    /// </summary>
+    public long TrustVersion => (Interlocked.Read(ref trustGeneration) & 1) == 1 ? Interlocked.Read(ref trustVersion) : long.MinValue;
+
+    /// <summary>
+    /// The registry's trust anchors and CRLs (GetTrustMaterial), cached while the change stream is live and
+    /// until it reports a trust-material change.
+    /// </summary>
+    public async ValueTask<Registry.GetTrustMaterialResponse> GetTrustMaterialAsync(CancellationToken cancellationToken = default)
+    {
+        var before = Interlocked.Read(ref trustGeneration);
+        lock (trustGate)
+        {
+            if (trust is { } cached && cached.Generation == before && (before & 1) == 1)
+            {
+                return cached.Material;
+            }
+        }
+
+        var material = await Client.GetTrustMaterialAsync(new Registry.GetTrustMaterialRequest(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        RaiseTrustVersion(material.Version);
+        lock (trustGate)
+        {
+            if ((before & 1) == 1 && Interlocked.Read(ref trustGeneration) == before)
+            {
+                trust = (material, before);
+            }
+        }
+
+        return material;
+    }
+
+    private void RaiseTrustVersion(long observed)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref trustVersion);
+            if (observed <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref trustVersion, observed, current) != current);
+    }
 
     /// <inheritdoc />
     public async ValueTask<CertificateResolution?> ResolveAsync(string thumbprint, CancellationToken cancellationToken = default)
@@ -103,7 +157,7 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Registry is null)
+        if (options.Value.Registry?.Address is null)
         {
             return;
         }
@@ -125,6 +179,12 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
                     }
 
                     Interlocked.Add(ref generation, 2);
+                    if (change.Kind == Registry.ChangeKind.TrustMaterial)
+                    {
+                        RaiseTrustVersion(change.TrustVersion);
+                        Interlocked.Add(ref trustGeneration, 2);
+                    }
+
                     Invalidate(change);
                 }
             }
@@ -148,6 +208,11 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
         {
             Interlocked.Increment(ref generation);
         }
+
+        if ((Interlocked.Read(ref trustGeneration) & 1) == 0)
+        {
+            Interlocked.Increment(ref trustGeneration);
+        }
     }
 
     private void GoDark()
@@ -155,6 +220,11 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
         if ((Interlocked.Read(ref generation) & 1) == 1)
         {
             Interlocked.Increment(ref generation);
+        }
+
+        if ((Interlocked.Read(ref trustGeneration) & 1) == 1)
+        {
+            Interlocked.Increment(ref trustGeneration);
         }
 
         certificates.Clear();

@@ -26,6 +26,12 @@ public static class SignatureMapping
             SignatureAlgorithm = report.SignatureAlgorithm ?? "",
             DigestAlgorithm = report.DigestAlgorithm ?? "",
             BindingValid = report.Binding == BindingStatus.Bound,
+            BindingCheck = report.Binding switch
+            {
+                BindingStatus.Bound => Proto.BindingCheck.Bound,
+                BindingStatus.NotBound => Proto.BindingCheck.NotBound,
+                _ => Proto.BindingCheck.NotChecked,
+            },
             ValidationTime = Timestamp.FromDateTimeOffset(report.SigningTimeSource == SigningTimeSource.ValidationTime ? now : report.SigningTime ?? now),
         };
         if (report.Signer is { } signer)
