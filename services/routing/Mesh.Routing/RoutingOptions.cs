@@ -11,6 +11,12 @@ public enum PdfSignaturePolicy
     Reported = 2,
     /// <summary>Not checked.</summary>
     Off = 3,
+    /// <summary>
+    /// NĐ 30/2020 Art. 5, 13.7, 17.2 to the letter: every signature valid, at least one by the sending
+    /// agency's document-signing certificate (bound to it in the registry) and at least one by another
+    /// certificate, the competent person's.
+    /// </summary>
+    PersonAndAgency = 4,
 }
 
 /// <summary>The working calendar deadlines are computed on (NĐ 30 Art. 18.1, 21.2; QĐ 28/2018).</summary>
@@ -61,7 +67,7 @@ public sealed class RoutingOptions
     [Range(1024, 1024 * 1024 * 1024)]
     public int MaxMainDocumentSize { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>PDF signature strictness (default Required).</summary>
+    /// <summary>PDF signature strictness (default Required; PersonAndAgency for NĐ 30's two signatures).</summary>
     [EnumDataType(typeof(PdfSignaturePolicy))]
     public PdfSignaturePolicy PdfSignatures { get; set; } = PdfSignaturePolicy.Required;
 

@@ -40,27 +40,31 @@ public static class SignedPdf
         Encoding.Latin1.GetBytes(hole).CopyTo(pdf, before.Length);
         after.CopyTo(pdf, before.Length + hole.Length);
 
-        long b = before.Length;
-        long c = before.Length + hole.Length;
-        long d = pdf.Length - c;
-        var range = string.Create(CultureInfo.InvariantCulture, $"[0 {b:D10} {c:D10} {d:D10}]");
-        var at = IndexOf(pdf, "[0 0000000000 0000000000 0000000000]"u8);
-        Encoding.Latin1.GetBytes(range).CopyTo(pdf, at);
-
-        var signed = new byte[b + d];
-        Array.Copy(pdf, 0, signed, 0, b);
-        Array.Copy(pdf, c, signed, b, d);
-        var cms = SignDetached(signed, signer);
-        var hex = Convert.ToHexString(cms);
-        if (hex.Length > ContentsHexLength)
-        {
-            throw new InvalidOperationException("The CMS signature does not fit the /Contents hole.");
-        }
-
-        Encoding.Latin1.GetBytes(hex).CopyTo(pdf, (int)b + 1);
+        FillSignature(pdf, before.Length, hole.Length, signer);
         return pdf;
     }
 
+    /// <summary>
+    /// <paramref name="pdf"/> with one more <c>adbe.pkcs7.detached</c> signature appended as an
+    /// incremental update (ISO 32000-1 §7.5.6), covering the whole file including the earlier
+    /// signatures: how a second signer (NĐ 30: the competent person, then the agency) signs.
+    /// </summary>
+    public static byte[] AddSignature(byte[] pdf, X509Certificate2 signer, string name = "Mesh second signer")
+    {
+        ArgumentNullException.ThrowIfNull(pdf);
+        ArgumentNullException.ThrowIfNull(signer);
+        var head = Encoding.Latin1.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"\n{NextObjectNumber(pdf)} 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /Name ({name}) /ByteRange [0 0000000000 0000000000 0000000000] /Contents "));
+        var hole = "<" + new string('0', ContentsHexLength) + ">";
+        var tail = Encoding.Latin1.GetBytes(" >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+        var updated = new byte[pdf.Length + head.Length + hole.Length + tail.Length];
+        pdf.CopyTo(updated, 0);
+        head.CopyTo(updated, pdf.Length);
+        Encoding.Latin1.GetBytes(hole).CopyTo(updated, pdf.Length + head.Length);
+        tail.CopyTo(updated, pdf.Length + head.Length + hole.Length);
+        FillSignature(updated, pdf.Length + head.Length, hole.Length, signer);
+        return updated;
+    }
     /// <summary>A detached CMS SignedData (SHA-256, signing time, signer certificate included) over <paramref name="content"/>.</summary>
     public static byte[] SignDetached(byte[] content, X509Certificate2 signer)
     {
@@ -80,5 +84,37 @@ public static class SignedPdf
     public static byte[] Unsigned(string text = "Mesh unsigned document") =>
         Encoding.Latin1.GetBytes($"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n% {text}\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
 
-    private static int IndexOf(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle);
+    /// <summary>Writes the /ByteRange of the last placeholder and signs everything outside the hole at <paramref name="holeStart"/>.</summary>
+    private static void FillSignature(byte[] pdf, long holeStart, int holeLength, X509Certificate2 signer)
+    {
+        long b = holeStart;
+        long c = holeStart + holeLength;
+        long d = pdf.Length - c;
+        var range = string.Create(CultureInfo.InvariantCulture, $"[0 {b:D10} {c:D10} {d:D10}]");
+        var at = pdf.AsSpan().LastIndexOf("[0 0000000000 0000000000 0000000000]"u8);
+        Encoding.Latin1.GetBytes(range).CopyTo(pdf, at);
+
+        var signed = new byte[b + d];
+        Array.Copy(pdf, 0, signed, 0, b);
+        Array.Copy(pdf, c, signed, b, d);
+        var cms = SignDetached(signed, signer);
+        var hex = Convert.ToHexString(cms);
+        if (hex.Length > ContentsHexLength)
+        {
+            throw new InvalidOperationException("The CMS signature does not fit the /Contents hole.");
+        }
+
+        Encoding.Latin1.GetBytes(hex).CopyTo(pdf, (int)b + 1);
+    }
+
+    private static int NextObjectNumber(byte[] pdf)
+    {
+        var highest = 0;
+        foreach (System.Text.RegularExpressions.Match match in System.Text.RegularExpressions.Regex.Matches(Encoding.Latin1.GetString(pdf), @"(?m)^(\d+) 0 obj"))
+        {
+            highest = Math.Max(highest, int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+
+        return highest + 1;
+    }
 }

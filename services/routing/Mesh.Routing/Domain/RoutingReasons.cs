@@ -31,6 +31,8 @@ public static class RoutingReasons
     public const string AttachmentTooLarge = "ATTACHMENT_TOO_LARGE";
     public const string PdfSignatureMissing = "PDF_SIGNATURE_MISSING";
     public const string PdfSignatureInvalid = "PDF_SIGNATURE_INVALID";
+    public const string PdfAgencySignatureMissing = "PDF_AGENCY_SIGNATURE_MISSING";
+    public const string PdfPersonalSignatureMissing = "PDF_PERSONAL_SIGNATURE_MISSING";
     public const string NotAParty = "NOT_A_PARTY";
     public const string NotARecipient = "NOT_A_RECIPIENT";
     public const string StatusTransitionInvalid = "STATUS_TRANSITION_INVALID";

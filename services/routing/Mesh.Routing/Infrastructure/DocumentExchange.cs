@@ -7,6 +7,7 @@ using Mesh.Auditing;
 using Mesh.Contracts.Routing.V1;
 using Mesh.Errors;
 using Mesh.Events;
+using Mesh.Identity;
 using Mesh.Routing.Domain;
 using Mesh.Signing;
 using Mesh.State;
@@ -28,6 +29,7 @@ internal sealed partial class DocumentExchange(
     ISignatureVerifier verifier,
     IHubSigner signer,
     IAgencyDirectory agencies,
+    ICertificateDirectory certificates,
     IAuditTrail audit,
     IEventBus bus,
     InboxWriter inbox,
@@ -125,7 +127,7 @@ internal sealed partial class DocumentExchange(
         }
 
         stage.End("attachments");
-        var signingTime = main is null ? null : await VerifyPdfAsync(main, cancellationToken).ConfigureAwait(false);
+        var signingTime = main is null ? null : await VerifyPdfAsync(main, sender, cancellationToken).ConfigureAwait(false);
         stage.End("pdf_signatures");
         var now = time.GetUtcNow();
         var late = deadlines.IsLateSend(date, ManifestRules.UrgencyOf(h.OtherInfo?.Priority ?? Priority.Unspecified), signingTime, now);
@@ -176,11 +178,11 @@ internal sealed partial class DocumentExchange(
         throw refusal;
     }
 
-    private async ValueTask<DateTimeOffset?> VerifyPdfAsync(byte[] pdf, CancellationToken cancellationToken)
+    private async ValueTask<DateTimeOffset?> VerifyPdfAsync(byte[] pdf, string sender, CancellationToken cancellationToken)
     {
         using var stream = new MemoryStream(pdf, writable: false);
         var checks = await verifier.VerifyPdfAsync(stream, cancellationToken).ConfigureAwait(false);
-        if (settings.PdfSignatures == PdfSignaturePolicy.Required)
+        if (settings.PdfSignatures is PdfSignaturePolicy.Required or PdfSignaturePolicy.PersonAndAgency)
         {
             if (checks.Count == 0)
             {
@@ -193,6 +195,11 @@ internal sealed partial class DocumentExchange(
                 refusal.Metadata["sub_indication"] = failed.SubIndication;
                 throw refusal;
             }
+
+            if (settings.PdfSignatures == PdfSignaturePolicy.PersonAndAgency)
+            {
+                await CheckPersonAndAgencyAsync(checks, sender, cancellationToken).ConfigureAwait(false);
+            }
         }
         else if (checks.Count == 0 || checks.Any(c => !c.Passed))
         {
@@ -200,6 +207,38 @@ internal sealed partial class DocumentExchange(
         }
 
         return checks.Where(c => c.Passed && c.SigningTime is not null).Select(c => c.SigningTime).Max();
+    }
+
+    /// <summary>
+    /// NĐ 30 Art. 5: the agency's signature (a certificate bound to the sender for document signing)
+    /// and the competent person's (any other valid certificate) must both be on the main document.
+    /// </summary>
+    private async ValueTask CheckPersonAndAgencyAsync(IReadOnlyList<SignatureCheck> checks, string sender, CancellationToken cancellationToken)
+    {
+        var agency = false;
+        var person = false;
+        foreach (var check in checks)
+        {
+            var binding = await certificates.ResolveAsync(check.SignerThumbprint.ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
+            if (binding is { IsClientTls: false } && string.Equals(binding.Caller.OrganId, sender, StringComparison.Ordinal))
+            {
+                agency = true;
+            }
+            else
+            {
+                person = true;
+            }
+        }
+
+        if (!agency)
+        {
+            throw MeshException.Precondition(RoutingReasons.PdfAgencySignatureMissing, $"The main document carries no signature by a document-signing certificate bound to {sender} (NĐ 30 Art. 5, 17.2).");
+        }
+
+        if (!person)
+        {
+            throw MeshException.Precondition(RoutingReasons.PdfPersonalSignatureMissing, "The main document carries no signature of the competent person besides the agency's (NĐ 30 Art. 5, 13.7).");
+        }
     }
 
     private async ValueTask CheckRecipientsAsync(DocumentHeader h, CancellationToken cancellationToken)
