@@ -5,6 +5,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Mesh.Contracts.Storage.V1;
 using Mesh.Errors;
+using Mesh.ServiceDefaults.Errors;
 using Mesh.Storage.Domain;
 using Mesh.Storage.Grpc;
 using BlobInfo = Mesh.Storage.Domain.BlobInfo;
@@ -62,7 +63,7 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
         }
         catch (RpcException ex)
         {
-            throw ToMeshException(ex);
+            throw ex.ToMeshException();
         }
     }
 
@@ -89,7 +90,7 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
         catch (RpcException ex)
         {
             call.Dispose();
-            throw ToMeshException(ex);
+            throw ex.ToMeshException();
         }
         catch
         {
@@ -107,7 +108,7 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
         }
         catch (RpcException ex)
         {
-            throw ToMeshException(ex);
+            throw ex.ToMeshException();
         }
     }
 
@@ -122,32 +123,8 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
         }
         catch (RpcException ex)
         {
-            throw ToMeshException(ex);
+            throw ex.ToMeshException();
         }
-    }
-
-    /// <summary>The reverse of the server's error mapping: status code → kind, ErrorInfo reason → reason.</summary>
-    public static MeshException ToMeshException(RpcException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        var status = exception.GetRpcStatus();
-        var reason = status?.GetDetail<ErrorInfo>()?.Reason is { Length: > 0 } r ? r : exception.StatusCode.ToString().ToUpperInvariant();
-        var kind = exception.StatusCode switch
-        {
-            StatusCode.InvalidArgument or StatusCode.OutOfRange => ErrorKind.InvalidArgument,
-            StatusCode.FailedPrecondition => ErrorKind.FailedPrecondition,
-            StatusCode.NotFound => ErrorKind.NotFound,
-            StatusCode.AlreadyExists => ErrorKind.AlreadyExists,
-            StatusCode.Aborted => ErrorKind.Aborted,
-            StatusCode.Unauthenticated => ErrorKind.Unauthenticated,
-            StatusCode.PermissionDenied => ErrorKind.PermissionDenied,
-            StatusCode.ResourceExhausted => ErrorKind.ResourceExhausted,
-            StatusCode.DataLoss => ErrorKind.DataLoss,
-            StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled => ErrorKind.Unavailable,
-            _ => ErrorKind.Internal,
-        };
-        var violations = status?.GetDetail<BadRequest>()?.FieldViolations.Select(v => new FieldViolation(v.Field, v.Description)).ToList();
-        return new MeshException(kind, reason, status?.Message ?? exception.Status.Detail, violations, exception);
     }
 
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(
@@ -171,7 +148,7 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
                 }
                 catch (RpcException ex)
                 {
-                    throw ToMeshException(ex);
+                    throw ex.ToMeshException();
                 }
 
                 yield return call.ResponseStream.Current.Data.Memory;
