@@ -367,6 +367,28 @@ public sealed class ExchangeTests(HubFixture hub)
     }
 
     [Fact]
+    public async Task AcknowledgeDelivery_EarlierRequestRetriedAfterALaterOne_ReturnsTheDeliveryAsItIs()
+    {
+        var attachments = hub.ClientA.Package();
+        var toC = await hub.ClientA.SendAsync(hub.ClientA.Manifest([HubFixture.C], attachments), attachments);
+        var deliveryId = $"{toC.Receipt.DocumentId}/{HubFixture.C}";
+        var processing = new AcknowledgeDeliveryRequest { RequestId = Guid.NewGuid().ToString("N"), DeliveryId = deliveryId, Outcome = AckOutcome.Processing };
+        var done = new AcknowledgeDeliveryRequest { RequestId = Guid.NewGuid().ToString("N"), DeliveryId = deliveryId, Outcome = AckOutcome.Done };
+        await hub.ClientC.DownloadAsync(toC.Receipt.DocumentId);
+        await hub.ClientC.Routing.AcknowledgeDeliveryAsync(processing);
+        await hub.ClientC.Routing.AcknowledgeDeliveryAsync(done);
+
+        var retried = await hub.ClientC.Routing.AcknowledgeDeliveryAsync(processing);
+        var reused = () => hub.ClientC.Routing.AcknowledgeDeliveryAsync(new AcknowledgeDeliveryRequest { RequestId = done.RequestId, DeliveryId = deliveryId, Outcome = AckOutcome.Failed, Description = "unreadable" }).ResponseAsync;
+
+        retried.Item.DeliveryState.Should().Be(DeliveryState.Done, "a retry of an earlier acknowledgement changes nothing");
+        var refusal = await reused.Should().ThrowAsync<RpcException>();
+        refusal.Which.MeshReason().Should().Be("REQUEST_ID_REUSED");
+        var trace = await hub.ClientA.Routing.GetDocumentTraceAsync(new GetDocumentTraceRequest { DocumentId = toC.Receipt.DocumentId });
+        trace.Recipients.Single().Events.Select(e => e.Kind).Where(k => k.StartsWith("ack.", StringComparison.Ordinal)).Should().Equal("ack.processing", "ack.done");
+    }
+
+    [Fact]
     public async Task ReportStatus_FromNonRecipient_DeniedWithNotARecipient()
     {
         var attachments = hub.ClientA.Package();

@@ -233,17 +233,32 @@ internal sealed partial class DeliveryOperations(
     public async Task<AcknowledgeDeliveryResponse> AcknowledgeAsync(string caller, AcknowledgeDeliveryRequest request, CancellationToken cancellationToken)
     {
         var key = RoutingKeys.DeliveryKeyOf(request.DeliveryId) ?? throw MeshException.Invalid(RoutingReasons.DeliveryNotFound, "delivery_id", "is not a delivery id from the inbox");
+        if (request.RequestId.Length > 128)
+        {
+            throw MeshException.Invalid(RoutingReasons.RequestIdInvalid, "request_id", "must be at most 128 characters");
+        }
+
+        // With a request id the acknowledgement is idempotent even after later ones: a retry of an
+        // earlier "processing" after "done" returns the delivery as it is, it does not fail the transition.
+        var requestKey = request.RequestId.Length == 0 ? null : RoutingKeys.Request(caller, "ack", request.RequestId);
+        var fingerprint = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{request.DeliveryId}\n{(int)request.Outcome}\n{request.Description}")));
         for (var attempt = 1; ; attempt++)
         {
             var (delivery, etag) = await RequireDeliveryAsync(key, cancellationToken).ConfigureAwait(false);
+            var replay = requestKey is null ? null : await store.GetAsync(requestKey, cancellationToken).ConfigureAwait(false);
+            if (replay is not null && Stored.Read(replay, RoutingJson.Default.RequestRecord).Fingerprint != fingerprint)
+            {
+                throw MeshException.Precondition(RoutingReasons.RequestIdReused, "This request id was used for another acknowledgement.");
+            }
+
             if (!string.Equals(delivery.Recipient, caller, StringComparison.Ordinal))
             {
                 throw await RefuseAsync(caller, MeshException.Denied(RoutingReasons.NotARecipient, "Only the recipient of a delivery acknowledges it."), delivery.DocumentId, cancellationToken).ConfigureAwait(false);
             }
 
-            var state = DeliveryRules.AfterAcknowledge(delivery.State, (DomainAck)(int)request.Outcome, request.Description);
             var document = await RequireDocumentAsync(delivery.DocumentId, cancellationToken).ConfigureAwait(false);
             var item = new InboxEntry(delivery.InboxSequence, (int)InboxItemKind.Document, delivery.Id, delivery.DocumentId, delivery.Sender, document.BusinessType, delivery.CreateTime);
+            var state = replay is not null ? delivery.State : DeliveryRules.AfterAcknowledge(delivery.State, (DomainAck)(int)request.Outcome, request.Description);
             if (state == delivery.State)
             {
                 return new AcknowledgeDeliveryResponse { Item = RoutingViews.DeliveryItem(item, delivery, etag, document) };
@@ -253,6 +268,11 @@ internal sealed partial class DeliveryOperations(
             var kind = "ack." + request.Outcome.ToString().ToLowerInvariant();
             var updated = delivery with { State = state, UpdateTime = now, Events = [.. delivery.Events, new TraceEntry(now, kind, caller, request.Description)] };
             var operations = new List<StateOperation> { StateOperation.Upsert(key, Stored.Write(updated, RoutingJson.Default.DeliveryRecord), etag) };
+            if (requestKey is not null)
+            {
+                operations.Add(StateOperation.Upsert(requestKey, Stored.Write(new RequestRecord(fingerprint, delivery.Id), RoutingJson.Default.RequestRecord), ETag.Absent));
+            }
+
             if (DeliveryRules.IsAnswered(state))
             {
                 operations.Add(StateOperation.Delete(RoutingKeys.Due(delivery.AcknowledgeBy, delivery.DocumentId, delivery.Recipient)));
