@@ -22,6 +22,9 @@ public sealed partial class HubSigningKey : IDisposable
     private readonly TimeProvider _time;
     private readonly SignatureTelemetry? _telemetry;
 
+    // The same for every signature: built once, not on each receipt.
+    private readonly AsnEncodedData _signingCertificateV2;
+
     public HubSigningKey(SignatureOptions options, TimeProvider time, ILogger<HubSigningKey> logger, SignatureTelemetry? telemetry = null)
     {
         _time = time;
@@ -31,6 +34,8 @@ public sealed partial class HubSigningKey : IDisposable
         {
             throw new MeshException(ErrorKind.FailedPrecondition, "SIGNING_KEY_UNAVAILABLE", "the hub signing certificate has no private key");
         }
+
+        _signingCertificateV2 = SigningCertificateV2(_certificate);
     }
 
     public X509Certificate2 Certificate => _certificate;
@@ -45,7 +50,7 @@ public sealed partial class HubSigningKey : IDisposable
             IncludeOption = X509IncludeOption.EndCertOnly,
         };
         signer.SignedAttributes.Add(new Pkcs9SigningTime(_time.GetUtcNow().UtcDateTime));
-        signer.SignedAttributes.Add(SigningCertificateV2(_certificate));
+        signer.SignedAttributes.Add(_signingCertificateV2);
         signedCms.ComputeSignature(signer, silent: true);
         _telemetry?.Signatures.Add(1);
         return signedCms.Encode();
