@@ -108,6 +108,7 @@ const mustRefuse = {
   "a misspelt key": { servics: {} },
   "a state store of the wrong type": { dapr: { stateStore: { type: "pubsub.redis" } } },
   "component metadata without a value": { dapr: { pubsub: { metadata: [{ name: "redisHost" }] } } },
+  "an app token Secret that is not a Secret name": { dapr: { appTokenSecret: "Mesh_Token" } },
 };
 for (const [what, patch] of Object.entries(mustRefuse)) {
   check(`schema refuses ${what}`, () => assert(!validateValues(coalesce(defaults, patch)), "accepted"));
@@ -182,6 +183,16 @@ function checkDapr(doc) {
     assert(!("scopes" in doc.spec), "Component: scopes belong at the top level, not under spec");
   }
 }
+// The app token wiring, read from the template text: the skeleton drops the if/range lines it lives in.
+// The sidecar sends the token from dapr.io/app-token-secret; the app must read the same Secret's "token"
+// key as APP_API_TOKEN and list its peers' app-ids, or every call through the sidecars is refused.
+check("Deployment template: dapr.appTokenSecret feeds the sidecar annotation, APP_API_TOKEN and the caller app-ids", () => {
+  const text = stripComments(readFileSync(path.join(templateDir, "deployment.yaml"), "utf8"));
+  assert(/dapr\.io\/app-token-secret: \{\{ \. \| quote \}\}/.test(text) && /with \$\.Values\.dapr\.appTokenSecret/.test(text), "no dapr.io/app-token-secret annotation from dapr.appTokenSecret");
+  assert(/name: APP_API_TOKEN\s+valueFrom: \{secretKeyRef: \{name: \{\{ \$\.Values\.dapr\.appTokenSecret \| quote \}\}, key: token\}\}/.test(text), "APP_API_TOKEN is not read from the dapr.appTokenSecret Secret's token key");
+  assert(/name: Mesh__Endpoint__Internal__DaprCallerAppIds__\{\{ \$i \}\}/.test(text), "no Mesh__Endpoint__Internal__DaprCallerAppIds__<n>");
+  assert(ciFiles.some((f) => readYaml(`charts/mesh/ci/${f}`)?.dapr?.appTokenSecret), "no ci/*-values.yaml sets dapr.appTokenSecret");
+});
 check("Dapr Component template: state store and pub/sub skeleton", () => {
   const docs = skeletons["dapr-components.yaml"];
   assert(docs?.length === 1 && docs[0].kind === "Component", "expected one Component document (rendered per role)");
@@ -250,6 +261,14 @@ if (helm.status === 0) {
             assert(sc.readOnlyRootFilesystem && sc.allowPrivilegeEscalation === false && sc.capabilities.drop.includes("ALL"), "container security context");
             assert(c.resources?.requests && c.resources?.limits, "resources");
             assert(c.livenessProbe.grpc && c.readinessProbe.grpc && c.startupProbe.grpc, "gRPC probes");
+          }
+          const values = coalesce(defaults, f ? readYaml(`charts/mesh/ci/${f}`) ?? {} : {});
+          const token = values.addressing === "dapr" && values.dapr.enabled ? values.dapr.appTokenSecret : "";
+          if (token) {
+            const env = spec.containers[0].env ?? [];
+            assert(doc.spec.template.metadata.annotations?.["dapr.io/app-token-secret"] === token, "no dapr.io/app-token-secret annotation");
+            assert(env.some((e) => e.name === "APP_API_TOKEN" && e.valueFrom?.secretKeyRef?.name === token && e.valueFrom.secretKeyRef.key === "token"), "APP_API_TOKEN not from the token Secret");
+            assert(env.filter((e) => e.name.startsWith("Mesh__Endpoint__Internal__DaprCallerAppIds__")).length > 0, "no caller app-ids");
           }
         }
         return "kubernetes-models";
