@@ -6,6 +6,13 @@ using Mesh.Identity;
 using Mesh.Pki;
 using Mesh.Registry.Domain;
 using Mesh.Registry.Infrastructure;
+using Mesh.Signature;
+using ITrustMaterial = Mesh.Signature.Domain.ITrustMaterial;
+using ICertificateBindings = Mesh.Signature.Domain.ICertificateBindings;
+using Mesh.Signing;
+using Mesh.State;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Benchmarks;
 
@@ -20,6 +27,7 @@ public class RegistryLookupBenchmarks
     private SqliteStateStore store = null!;
     private CertificateDirectory certificates = null!;
     private AgencyRegistry registry = null!;
+    private ServiceProvider engine = null!;
     private string[] thumbprints = [];
     private int next;
 
@@ -29,8 +37,18 @@ public class RegistryLookupBenchmarks
         directory = Path.Combine(Path.GetTempPath(), "mesh-bench-registry-" + Guid.NewGuid().ToString("N"));
         store = SqliteStateStore.Open(new EmbeddedOptions { DataDirectory = directory, Synchronous = SqliteSynchronous.Full });
         var feed = new RegistryChangeFeed();
-        var validator = new X509ChainCertificateValidator(new TrustMaterialReader(store));
-        registry = new AgencyRegistry(store, validator, feed, new NoAudit(), TimeProvider.System);
+        // Bindings are validated by the signature engine over the registry's trust material, as in the services.
+        engine = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .AddSingleton<IStateStore>(store)
+            .AddSingleton(feed)
+            .AddSingleton<TrustMaterialReader>()
+            .AddSingleton<ITrustMaterial, RegistryTrustMaterial>()
+            .AddSingleton<ICertificateBindings, RegistryCertificateBindings>()
+            .AddSignatureEngine()
+            .BuildServiceProvider();
+        registry = new AgencyRegistry(store, engine.GetRequiredService<ICertificateValidator>(), feed, new NoAudit(), TimeProvider.System);
         certificates = new CertificateDirectory(registry, feed);
         using var ca = DevelopmentPki.CreateRootCa("bench CA", TimeSpan.FromDays(30));
         await registry.AddTrustAnchorAsync("ca", ca.RawData, TrustAnchorKind.Root, "bench", Caller.Hub, CancellationToken.None);
@@ -54,6 +72,7 @@ public class RegistryLookupBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
+        await engine.DisposeAsync();
         await store.DisposeAsync();
         Directory.Delete(directory, recursive: true);
     }

@@ -60,6 +60,8 @@ public sealed partial class HubBootstrap(
 
         var pki = HubCertificates.LoadOrCreate(dataOptions.Value.FullDataDirectory);
         await registry.AddTrustAnchorAsync("bootstrap-ca", pki.CertificateAuthority.RawData, TrustAnchorKind.Root, "Installation development CA", hub, cancellationToken).ConfigureAwait(false);
+        // Before the first binding, so that the administrator's certificate is checked against it too.
+        await PublishDevelopmentCrlAsync(cancellationToken).ConfigureAwait(false);
 
         using var admin = DevelopmentPki.IssueClientCertificate(pki.CertificateAuthority, operatorId, "Mesh bootstrap administrator", TimeSpan.FromDays(365));
         await registry.BindAsync("bootstrap-admin", operatorId, admin.RawData, CertificatePurpose.ClientTls, [CallerRole.Admin, CallerRole.Agency], [], hub, cancellationToken).ConfigureAwait(false);
@@ -72,7 +74,6 @@ public sealed partial class HubBootstrap(
         }
 
         await store.SetAsync(MarkerKey, "done"u8.ToArray(), ETag.Absent, cancellationToken).ConfigureAwait(false);
-        await PublishDevelopmentCrlAsync(cancellationToken).ConfigureAwait(false);
         LogAdminCreated(logger, AdminPfxPath, operatorId, pki.CaPemPath);
     }
 

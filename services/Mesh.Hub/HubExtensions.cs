@@ -25,9 +25,7 @@ public static class HubExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         var configuration = builder.Configuration;
-        services.AddMeshRegistry();
-        services.AddSingleton<ITrustMaterial, RegistryTrustMaterial>();
-        services.AddSingleton<ICertificateBindings, RegistryCertificateBindings>();
+        services.AddMeshRegistry(); // with the signature engine over the registry's trust material and bindings
         builder.AddSignature();
         services.PostConfigure<SignatureOptions>(o =>
         {

@@ -31,7 +31,7 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public AgencyRegistry Registry => Host.Services.GetRequiredService<AgencyRegistry>();
 
-    public static async Task<RegistryHost> StartAsync(string? dataDirectory = null)
+    public static async Task<RegistryHost> StartAsync(string? dataDirectory = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var audit = new RecordingAuditTrail();
         var host = await TlsServiceHost.StartAsync(
@@ -46,9 +46,10 @@ public sealed class RegistryHost : IAsyncDisposable
                 app.MapMeshDefaults();
                 app.MapMeshRegistry();
             },
-            dataDirectory: dataDirectory).ConfigureAwait(false);
+            settings,
+            dataDirectory).ConfigureAwait(false);
         var result = new RegistryHost(host, audit);
-        await result.BootstrapAsync().ConfigureAwait(false);
+        await result.BootstrapAsync(settings?.ContainsKey("Mesh:Registry:RequireRevocationDataToBind") == true).ConfigureAwait(false);
         return result;
     }
 
@@ -77,9 +78,17 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await Host.DisposeAsync().ConfigureAwait(false);
 
-    private async Task BootstrapAsync()
+    private async Task BootstrapAsync(bool publishCaCrl)
     {
         await Registry.AddTrustAnchorAsync("ca", Host.CertificateAuthority.RawData, TrustAnchorKind.Root, "test CA", Caller.Hub, CancellationToken.None).ConfigureAwait(false);
+        if (publishCaCrl)
+        {
+            // A registry that requires revocation data to bind needs the CA's CRL before the admin certificate.
+            var now = DateTimeOffset.UtcNow;
+            var crl = new CertificateRevocationListBuilder().Build(Host.CertificateAuthority, 1, now.AddDays(1), System.Security.Cryptography.HashAlgorithmName.SHA256, thisUpdate: now.AddMinutes(-1));
+            await Registry.PublishCrlAsync("ca-crl", crl, Caller.Hub, CancellationToken.None).ConfigureAwait(false);
+        }
+
         Admin = await ClientCertificateAsync(OperatorId, CallerRole.Admin, CallerRole.Agency).ConfigureAwait(false);
     }
 }

@@ -4,7 +4,10 @@ using Mesh.Registry.Domain;
 using Mesh.Registry.Grpc;
 using Mesh.Registry.Infrastructure;
 using Mesh.ServiceDefaults.Peers;
+using Mesh.Signature;
+using Mesh.Signature.Domain;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Registry;
 
@@ -32,6 +35,12 @@ public sealed class RegistryOptions
 
     /// <summary>The operator agency (Văn phòng Chính phủ) that service and administrator certificates belong to.</summary>
     public string OperatorOrganId { get; set; } = "000.00.00.G22";
+
+    /// <summary>
+    /// Refuse to bind a certificate whose CA has no CRL in the registry (see <see cref="CertificateBindingPolicy"/>).
+    /// Off by default: revocation is checked again at every signature verification.
+    /// </summary>
+    public bool RequireRevocationDataToBind { get; set; }
 }
 
 /// <summary>Composition of the registry service (used by its own process and by Mesh.Hub).</summary>
@@ -49,7 +58,13 @@ public static class RegistryExtensions
         services.AddSingleton<ICertificateDirectory>(sp => sp.GetRequiredService<CertificateDirectory>());
         services.AddSingleton<AgencyDirectory>();
         services.AddSingleton<Mesh.Agencies.IAgencyDirectory>(sp => sp.GetRequiredService<AgencyDirectory>());
-        services.TryAddSingleton<ICertificateValidator, X509ChainCertificateValidator>();
+        services.AddSingleton(sp => new CertificateBindingPolicy(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.RequireRevocationDataToBind));
+
+        // Certificates are validated before binding by the signature engine, in-process over the registry's
+        // own anchors and CRLs (why not over gRPC: Infrastructure/SignatureEngineAdapters.cs).
+        services.AddSignatureEngine();
+        services.TryAddSingleton<ITrustMaterial, RegistryTrustMaterial>();
+        services.TryAddSingleton<ICertificateBindings, RegistryCertificateBindings>();
         services.AddHostedService<RegistryChangePoller>();
         services.AddSingleton<RegistryBootstrap>();
         services.AddHostedService(sp => sp.GetRequiredService<RegistryBootstrap>());

@@ -14,25 +14,43 @@ public static class SignatureExtensions
     /// </summary>
     public static IHostApplicationBuilder AddSignature(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SignatureOptions>()
-            .Bind(builder.Configuration.GetSection(SignatureOptions.SectionName))
-            .Configure(o => o.GenerateDevelopmentKey |= builder.Environment.IsDevelopment() && string.IsNullOrEmpty(o.SigningKeyPath))
-            .ValidateDataAnnotations()
-            .Validate(o => !o.EnableOcsp, "OCSP is not implemented; revocation comes from registry CRLs")
-            .ValidateOnStart();
-        builder.Services.AddMetrics();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SignatureOptions>>().Value);
-        builder.Services.AddSingleton<SignatureTelemetry>();
-        builder.Services.AddSingleton<SignatureValidation>();
-        builder.Services.AddSingleton<CmsSignatureReader>();
-        builder.Services.AddSingleton<PdfSignatureReader>();
-        builder.Services.AddSingleton<XmlSignatureReader>();
-        builder.Services.AddSingleton<SignatureVerifier>();
+        builder.Services.AddSignatureEngine();
+        builder.Services.Configure<SignatureOptions>(o => o.GenerateDevelopmentKey |= builder.Environment.IsDevelopment() && string.IsNullOrEmpty(o.SigningKeyPath));
         builder.Services.AddSingleton<HubSigningKey>();
         builder.Services.TryAddSingleton<Mesh.Signing.ISignatureVerifier, InProcessSignatureVerifier>();
         builder.Services.TryAddSingleton<Mesh.Signing.IHubSigner, InProcessHubSigner>();
         return builder;
+    }
+
+    /// <summary>
+    /// The verification engine alone (no signing key): readers, RFC 5280 path validation with the chain
+    /// cache, and the Mesh.Core <see cref="Mesh.Signing.ICertificateValidator"/> port over it. The registry
+    /// composes it too, to validate certificates it binds. Idempotent. The host supplies
+    /// <see cref="ITrustMaterial"/> and <see cref="ICertificateBindings"/>.
+    /// </summary>
+    public static IServiceCollection AddSignatureEngine(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(SignatureValidation)))
+        {
+            return services;
+        }
+
+        services.AddOptions<SignatureOptions>()
+            .BindConfiguration(SignatureOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => !o.EnableOcsp, "OCSP is not implemented; revocation comes from registry CRLs")
+            .ValidateOnStart();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SignatureOptions>>().Value);
+        services.AddSingleton<SignatureTelemetry>();
+        services.AddSingleton<SignatureValidation>();
+        services.AddSingleton<CmsSignatureReader>();
+        services.AddSingleton<PdfSignatureReader>();
+        services.AddSingleton<XmlSignatureReader>();
+        services.AddSingleton<SignatureVerifier>();
+        services.TryAddSingleton<Mesh.Signing.ICertificateValidator, CoreCertificateValidator>();
+        return services;
     }
 
     /// <summary>

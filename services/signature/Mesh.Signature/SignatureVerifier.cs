@@ -54,12 +54,26 @@ public sealed partial class SignatureVerifier(
         ValidateCertificateAsync(certificate, intermediates, crls, at, KeyPurpose.DocumentSigning, cancellationToken);
 
     /// <summary>Certificate diagnostics for a given key purpose (document signing or client TLS).</summary>
+    public ValueTask<SignatureReport> ValidateCertificateAsync(
+        ReadOnlyMemory<byte> certificate,
+        IReadOnlyList<ReadOnlyMemory<byte>> intermediates,
+        IReadOnlyList<ReadOnlyMemory<byte>> crls,
+        DateTimeOffset? at,
+        KeyPurpose purpose,
+        CancellationToken cancellationToken) =>
+        ValidateCertificateAsync(certificate, intermediates, crls, at, purpose, validation.Options.RequireRevocationData, cancellationToken);
+
+    /// <param name="requireRevocationData">
+    /// False: a CA without any CRL does not make the result TRY_LATER (the registry binding a certificate
+    /// before its CA's first CRL is published); a CRL that exists is still applied.
+    /// </param>
     public async ValueTask<SignatureReport> ValidateCertificateAsync(
         ReadOnlyMemory<byte> certificate,
         IReadOnlyList<ReadOnlyMemory<byte>> intermediates,
         IReadOnlyList<ReadOnlyMemory<byte>> crls,
         DateTimeOffset? at,
         KeyPurpose purpose,
+        bool requireRevocationData,
         CancellationToken cancellationToken)
     {
         using var activity = SignatureTelemetry.ActivitySource.StartActivity("ValidateCertificate");
@@ -93,7 +107,7 @@ public sealed partial class SignatureVerifier(
             }
         }
 
-        var result = await validation.ValidateChainAsync(leaf, extra, extraCrls, when, timeIsProven: true, purpose, cancellationToken).ConfigureAwait(false);
+        var result = await validation.ValidateChainAsync(leaf, extra, extraCrls, when, timeIsProven: true, purpose, requireRevocationData, cancellationToken).ConfigureAwait(false);
         warnings.AddRange(result.Warnings);
         var report = result.Failure is { } failure
             ? Certificate(failure.SubIndication, failure.Reason, leaf, when, result.Path, warnings)

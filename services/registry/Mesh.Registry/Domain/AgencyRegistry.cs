@@ -7,6 +7,7 @@ using Mesh.Auditing;
 using Mesh.Domain;
 using Mesh.Errors;
 using Mesh.Identity;
+using Mesh.Signing;
 using Mesh.State;
 
 namespace Mesh.Registry.Domain;
@@ -15,10 +16,13 @@ namespace Mesh.Registry.Domain;
 /// The registry's operations: agencies and their hierarchy, certificate bindings, trust
 /// anchors and CRLs, the change feed. Every write is one state transaction that also appends
 /// to the change feed and, when a request id is given, records the request for idempotency,
-/// so nothing is ever half-written.
+/// so nothing is ever half-written. Certificates are validated before they are bound by the signature
+/// engine (<see cref="ICertificateValidator"/>: RFC 5280 with the registry's own anchors and CRLs).
 /// </summary>
-public sealed class AgencyRegistry(IStateStore store, ICertificateValidator validator, RegistryChangeFeed feed, IAuditTrail audit, TimeProvider time)
+public sealed class AgencyRegistry(IStateStore store, ICertificateValidator validator, RegistryChangeFeed feed, IAuditTrail audit, TimeProvider time, CertificateBindingPolicy? bindingPolicy = null)
 {
+    private readonly CertificateBindingPolicy policy = bindingPolicy ?? new CertificateBindingPolicy();
+
     private const int MaxRequestIdLength = 128;
     private const int MaxRetries = 16;
 
@@ -276,11 +280,15 @@ public sealed class AgencyRegistry(IStateStore store, ICertificateValidator vali
             throw MeshException.Precondition("AGENCY_RETIRED", $"Agency {organId} is retired.");
         }
 
-        var validation = await validator.ValidateAsync(cert.RawData, intermediates, purpose, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        if (!validation.Valid)
+        var usage = purpose == CertificatePurpose.DocumentSigning ? CertificateUsage.DocumentSigning : CertificateUsage.ClientTls;
+        var check = await validator.ValidateAsync(cert.RawData, [.. intermediates.Select(i => new ReadOnlyMemory<byte>(i))], usage, time.GetUtcNow(), policy.RequireRevocationData, cancellationToken).ConfigureAwait(false);
+        if (!check.Passed)
         {
-            var refusal = MeshException.Precondition("CERTIFICATE_UNTRUSTED", $"The certificate cannot be bound: {validation.Reason}");
-            refusal.Metadata["sub_indication"] = validation.SubIndication;
+            // Anything short of TOTAL_PASSED is refused, INDETERMINATE included (e.g. a stale CRL): the operator
+            // fixes the trust material and binds again. The sub-indication is the engine's, as a signature would get.
+            var refusal = MeshException.Precondition("CERTIFICATE_UNTRUSTED", $"The certificate cannot be bound ({check.SubIndication}): {check.Reason}");
+            refusal.Metadata["indication"] = check.Indication == SignatureIndication.TotalFailed ? "TOTAL_FAILED" : "INDETERMINATE";
+            refusal.Metadata["sub_indication"] = check.SubIndication;
             throw refusal;
         }
 
@@ -346,7 +354,11 @@ public sealed class AgencyRegistry(IStateStore store, ICertificateValidator vali
     }
 
     /// <summary>Finds the binding of a certificate thumbprint, or null.</summary>
-    public async ValueTask<CertificateBinding?> FindBindingAsync(string thumbprint, CancellationToken cancellationToken)
+    public ValueTask<CertificateBinding?> FindBindingAsync(string thumbprint, CancellationToken cancellationToken) =>
+        FindBindingAsync(store, thumbprint, cancellationToken);
+
+    /// <summary>Reads a binding straight from the store (for readers that must not depend on the registry itself).</summary>
+    internal static async ValueTask<CertificateBinding?> FindBindingAsync(IStateStore store, string thumbprint, CancellationToken cancellationToken)
     {
         var item = await store.GetAsync(RegistryKeys.Binding(NormalizeThumbprint(thumbprint)), cancellationToken).ConfigureAwait(false);
         return item is null ? null : Read(item, RegistryJson.Default.CertificateBinding);

@@ -55,18 +55,12 @@ public enum ChangeKind
 /// <summary>One entry of the registry's change feed.</summary>
 public sealed record RegistryChange(long Sequence, ChangeKind Kind, string Subject, DateTimeOffset Time, long TrustVersion);
 
-/// <summary>The outcome of validating a certificate before binding it.</summary>
-/// <param name="Valid">Whether it may be bound.</param>
-/// <param name="SubIndication">ETSI sub-indication when not valid (e.g. EXPIRED, REVOKED, NO_CERTIFICATE_CHAIN_FOUND).</param>
-/// <param name="Reason">A sentence an operator can act on.</param>
-public sealed record CertificateValidation(bool Valid, string SubIndication, string Reason);
-
-/// <summary>
-/// Validates a certificate path against the registry's trust material. The signature service
-/// implements it (RFC 5280 with CRLs); the registry calls it when binding a certificate.
-/// </summary>
-public interface ICertificateValidator
-{
-    /// <summary>Validates <paramref name="certificateDer"/> for <paramref name="purpose"/> at <paramref name="at"/>.</summary>
-    ValueTask<CertificateValidation> ValidateAsync(byte[] certificateDer, IReadOnlyList<byte[]> intermediates, CertificatePurpose purpose, DateTimeOffset at, CancellationToken cancellationToken);
-}
+/// <summary>How certificates are checked before they are bound (<see cref="AgencyRegistry.BindAsync"/>).</summary>
+/// <param name="RequireRevocationData">
+/// Refuse (TRY_LATER) a certificate whose CA has no CRL in the registry. Off by default: binding is not the
+/// last word on trust, since every signature is checked against the registry's CRLs again (where a missing CRL
+/// is TRY_LATER) and a client-TLS binding is revoked by unbinding it; and a registry started from
+/// configuration binds the services' own certificates before anyone can publish a CRL. A CRL that
+/// exists is always applied: a revoked certificate, or one whose CA's CRL is stale, is refused.
+/// </param>
+public sealed record CertificateBindingPolicy(bool RequireRevocationData = false);

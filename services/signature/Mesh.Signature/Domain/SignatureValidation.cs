@@ -87,6 +87,17 @@ public sealed class SignatureValidation(
     }
 
     /// <summary>Validates the certificate path of <paramref name="leaf"/> at <paramref name="at"/>, from the cache when possible.</summary>
+    public ValueTask<ChainResult> ValidateChainAsync(
+        CertificateFacts leaf,
+        IReadOnlyList<CertificateFacts> extraCertificates,
+        IReadOnlyList<RevocationList> extraCrls,
+        DateTimeOffset at,
+        bool timeIsProven,
+        KeyPurpose purpose,
+        CancellationToken cancellationToken) =>
+        ValidateChainAsync(leaf, extraCertificates, extraCrls, at, timeIsProven, purpose, options.RequireRevocationData, cancellationToken);
+
+    /// <param name="requireRevocationData">Overrides <see cref="SignatureOptions.RequireRevocationData"/> for this validation.</param>
     public async ValueTask<ChainResult> ValidateChainAsync(
         CertificateFacts leaf,
         IReadOnlyList<CertificateFacts> extraCertificates,
@@ -94,19 +105,22 @@ public sealed class SignatureValidation(
         DateTimeOffset at,
         bool timeIsProven,
         KeyPurpose purpose,
+        bool requireRevocationData,
         CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var version = trustMaterial.Version;
-        // Caller-supplied CRLs could revoke what the registry does not: those requests bypass the cache.
-        if (extraCrls.Count == 0 && Chains.TryGet(leaf.Thumbprint, purpose, version, at, now, out var cached))
+        // Caller-supplied CRLs could revoke what the registry does not, and a pass without revocation data
+        // must never answer a caller that requires it: both bypass the cache (a strict pass serves both).
+        var cacheable = extraCrls.Count == 0 && requireRevocationData == options.RequireRevocationData;
+        if (extraCrls.Count == 0 && (cacheable || !requireRevocationData) && Chains.TryGet(leaf.Thumbprint, purpose, version, at, now, out var cached))
         {
             return new ChainResult(null, cached.Path, cached.Warnings, cached.ValidFrom, cached.ValidTo, cached.FreshUntil, true);
         }
 
         var trust = await GetTrustAsync(cancellationToken).ConfigureAwait(false);
-        var result = Paths.Validate(leaf, extraCertificates, extraCrls, trust, at, timeIsProven, now, purpose);
-        if (result.Passed && result.Cacheable && extraCrls.Count == 0)
+        var result = Paths.Validate(leaf, extraCertificates, extraCrls, trust, at, timeIsProven, now, purpose, requireRevocationData);
+        if (result.Passed && result.Cacheable && cacheable)
         {
             Chains.Add(leaf.Thumbprint, purpose, trust.Version, new CachedChain(result.Path, result.Warnings, result.ValidFrom, result.ValidTo, result.FreshUntil), now);
         }

@@ -83,3 +83,30 @@ public sealed class CoreHubSigner(HubSigningKey key) : IHubSigner
     public ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, string purpose, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(key.Sign(data.Span));
 }
+
+/// <summary>
+/// The Mesh.Core <see cref="ICertificateValidator"/> port over the engine's <c>ValidateCertificate</c>: the
+/// registry refuses to bind a certificate with the same RFC 5280 path validation (and the same CRLs) that
+/// signatures are checked with.
+/// </summary>
+public sealed class CoreCertificateValidator(SignatureVerifier verifier) : ICertificateValidator
+{
+    public async ValueTask<CertificateCheck> ValidateAsync(
+        ReadOnlyMemory<byte> certificateDer,
+        IReadOnlyList<ReadOnlyMemory<byte>> intermediates,
+        CertificateUsage usage,
+        DateTimeOffset at,
+        bool requireRevocationData,
+        CancellationToken cancellationToken)
+    {
+        var purpose = usage == CertificateUsage.ClientTls ? Domain.Pki.KeyPurpose.ClientTls : Domain.Pki.KeyPurpose.DocumentSigning;
+        var report = await verifier.ValidateCertificateAsync(certificateDer, intermediates, [], at, purpose, requireRevocationData, cancellationToken).ConfigureAwait(false);
+        var indication = report.Indication switch
+        {
+            Indication.TotalPassed => Signing.SignatureIndication.TotalPassed,
+            Indication.TotalFailed => Signing.SignatureIndication.TotalFailed,
+            _ => Signing.SignatureIndication.Indeterminate,
+        };
+        return new CertificateCheck(indication, report.Passed ? "" : report.SubIndication.Code(), report.Reason) { Warnings = report.Warnings };
+    }
+}

@@ -45,8 +45,10 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
         DateTimeOffset at,
         bool timeIsProven,
         DateTimeOffset now,
-        KeyPurpose purpose)
+        KeyPurpose purpose,
+        bool? requireRevocationData = null)
     {
+        var requireCrls = requireRevocationData ?? options.RequireRevocationData;
         var pool = new Dictionary<string, CertificateFacts>(StringComparer.Ordinal);
         foreach (var c in trust.Anchors.Concat(trust.Intermediates).Concat(extraCertificates))
         {
@@ -68,7 +70,7 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
         ChainResult? firstFailure = null;
         foreach (var path in paths)
         {
-            var result = ValidatePath(path, trust, extraCrls, at, timeIsProven, now, purpose);
+            var result = ValidatePath(path, trust, extraCrls, at, timeIsProven, now, purpose, requireCrls);
             if (result.Passed)
             {
                 return result;
@@ -132,7 +134,8 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
         DateTimeOffset at,
         bool timeIsProven,
         DateTimeOffset now,
-        KeyPurpose purpose)
+        KeyPurpose purpose,
+        bool requireCrls)
     {
         var warnings = new List<string>();
         var validFrom = path.Max(c => c.NotBefore);
@@ -223,7 +226,7 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
                 }
             }
 
-            var revocation = CheckRevocation(certificate, issuer, trust, extraCrls, at, timeIsProven, now, isLeaf, warnings, ref freshUntil, ref cacheable);
+            var revocation = CheckRevocation(certificate, issuer, trust, extraCrls, at, timeIsProven, now, isLeaf, requireCrls, warnings, ref freshUntil, ref cacheable);
             if (revocation is not null)
             {
                 return Fail(revocation.SubIndication, revocation.Reason);
@@ -281,6 +284,7 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
         bool timeIsProven,
         DateTimeOffset now,
         bool isLeaf,
+        bool requireCrls,
         List<string> warnings,
         ref DateTimeOffset freshUntil,
         ref bool cacheable)
@@ -313,7 +317,7 @@ public sealed class PathValidator(SignatureOptions options, CryptoPolicy policy)
 
         if (best is null)
         {
-            if (options.RequireRevocationData)
+            if (requireCrls)
             {
                 return new Finding(SubIndication.TryLater, $"no usable CRL from '{issuer.Summary.Subject}' to check '{name}'; revocation status unknown");
             }
