@@ -126,7 +126,7 @@ internal static class LargeAttachment
         var ratio = baseline is null ? "" : string.Create(CultureInfo.InvariantCulture, $", {baseline.Elapsed.TotalSeconds / phase.Elapsed.TotalSeconds:F2}x baseline throughput");
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{name}: {phase.Elapsed.TotalSeconds:F1} s = {rate:F1} MiB/s ({size / 1e6 / phase.Elapsed.TotalSeconds:F1} MB/s){ratio}; CPU client {phase.ClientCpu.TotalSeconds:F1} s, hub {phase.HubCpu.TotalSeconds:F1} s; client RSS before {phase.ClientBefore / 1024.0:F1} MiB, peak {phase.ClientPeak / 1024.0:F1} MiB; hub RSS before {phase.HubBefore / 1024.0:F1} MiB, sampled peak {phase.HubPeak / 1024.0:F1} MiB, growth {(phase.HubPeak - phase.HubBefore) / 1024.0:F1} MiB"));
+            $"{name}: {phase.Elapsed.TotalSeconds:F1} s = {rate:F1} MiB/s ({size / 1e6 / phase.Elapsed.TotalSeconds:F1} MB/s){ratio}; CPU client {phase.ClientCpu.TotalSeconds:F1} s, hub {phase.HubCpu.TotalSeconds:F1} s; client RSS before {phase.ClientBefore / 1024.0:F1} MiB, peak {phase.ClientPeak / 1024.0:F1} MiB; hub RSS before {phase.HubBefore / 1024.0:F1} MiB, sampled peak {phase.HubPeak / 1024.0:F1} MiB, growth {(phase.HubPeak - phase.HubBefore) / 1024.0:F1} MiB; hub RSS before {phase.HubSplitBefore}, after {phase.HubSplitAfter}"));
     }
 
     private static void DeleteQuietly(string path)
@@ -152,7 +152,7 @@ internal static class LargeAttachment
     /// <summary>One measured phase: wall time, CPU of both processes, client peak RSS (VmHWM reset first), hub RSS sampled every 50 ms.</summary>
     private static class Phase
     {
-        public sealed record Measured<T>(T Value, TimeSpan Started, TimeSpan Elapsed, TimeSpan ClientCpu, TimeSpan HubCpu, long ClientBefore, long ClientPeak, long HubBefore, long HubPeak);
+        public sealed record Measured<T>(T Value, TimeSpan Started, TimeSpan Elapsed, TimeSpan ClientCpu, TimeSpan HubCpu, long ClientBefore, long ClientPeak, long HubBefore, long HubPeak, string HubSplitBefore, string HubSplitAfter);
 
         public static async Task<Measured<T>> RunAsync<T>(HubProcess hub, Func<Task<T>> run)
         {
@@ -165,6 +165,7 @@ internal static class LargeAttachment
             hub.ResetPeak();
             var clientBefore = ProcStatus.ReadKiB("/proc/self/status", "VmRSS");
             var hubBefore = hub.ReadKiB("VmRSS");
+            var splitBefore = hub.Split();
             var hubCpu = hub.CpuTime();
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
             using var stop = new CancellationTokenSource();
@@ -184,7 +185,7 @@ internal static class LargeAttachment
             var hubPeak = await sampler;
             return new Measured<T>(
                 result, started, elapsed, Process.GetCurrentProcess().TotalProcessorTime - clientCpu, hub.CpuTime() - hubCpu,
-                clientBefore, ProcStatus.ReadKiB("/proc/self/status", "VmHWM"), hubBefore, Math.Max(hubPeak, hub.PeakReset ? hub.ReadKiB("VmHWM") : 0));
+                clientBefore, ProcStatus.ReadKiB("/proc/self/status", "VmHWM"), hubBefore, Math.Max(hubPeak, hub.PeakReset ? hub.ReadKiB("VmHWM") : 0), splitBefore, hub.Split());
         }
 
         private static async Task<long> SampleAsync(HubProcess hub, long initial, CancellationToken cancellationToken)
@@ -325,6 +326,9 @@ internal sealed class HubProcess : IDisposable
     }
 
     public long ReadKiB(string field) => ProcStatus.ReadKiB($"/proc/{Pid}/status", field);
+
+    /// <summary>What the RSS is made of: anonymous (GC heap, native), file-backed (mapped assemblies), shared memory (JIT code under W^X, SQLite's WAL index).</summary>
+    public string Split() => string.Create(CultureInfo.InvariantCulture, $"anon {ReadKiB("RssAnon") / 1024.0:F1} / file {ReadKiB("RssFile") / 1024.0:F1} / shmem {ReadKiB("RssShmem") / 1024.0:F1} MiB");
 
     public void ResetPeak()
     {
