@@ -210,10 +210,10 @@ internal static class LargeAttachment
 }
 
 /// <summary>Options of the large-attachment mode.</summary>
-internal sealed record LargeOptions(long Size, string Hub, string Data, string Work, int? HubPid, string HubDll, int Port, int ChunkSize, ulong Seed, IReadOnlyList<string> HubArgs)
+internal sealed record LargeOptions(long Size, string Hub, string Data, string Work, int? HubPid, string HubDll, int Port, int ChunkSize, ulong Seed, IReadOnlyList<string> HubArgs, IReadOnlyList<string> HubEnvironment)
 {
     // Usage: Mesh.LoadGen --large 1073741824 [--data /tmp/mesh-large/data] [--work /tmp/mesh-large/work] [--port 7453]
-    //          [--hub-dll services/Mesh.Hub/bin/Release/net10.0/Mesh.Hub.dll] [--chunk-kib 256] [-- <extra hub arguments>]
+    //          [--hub-dll services/Mesh.Hub/bin/Release/net10.0/Mesh.Hub.dll] [--chunk-kib 256] [--hub-env NAME=VALUE ...] [-- <extra hub arguments>]
     //        Mesh.LoadGen --large 1073741824 --hub-pid <pid> --hub https://127.0.0.1:7443 --data <its data dir>
     public static LargeOptions Parse(string[] args)
     {
@@ -237,7 +237,8 @@ internal sealed record LargeOptions(long Size, string Hub, string Data, string W
             port,
             int.Parse(Get("--chunk-kib", "256"), CultureInfo.InvariantCulture) * 1024,
             ulong.Parse(Get("--seed", "42"), CultureInfo.InvariantCulture),
-            split < 0 ? [] : args[(split + 1)..]);
+            split < 0 ? [] : args[(split + 1)..],
+            [.. own.Select((a, i) => (a, i)).Where(x => x.a == "--hub-env" && x.i + 1 < own.Length).Select(x => own[x.i + 1])]);
     }
 }
 
@@ -281,7 +282,14 @@ internal sealed class HubProcess : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        Console.WriteLine("starting: dotnet " + string.Join(' ', arguments));
+        // For experiments on the hub alone (e.g. DOTNET_gcServer=1, DOTNET_GCLOHThreshold=0x14C08), the client keeping its own settings.
+        foreach (var variable in options.HubEnvironment)
+        {
+            var equals = variable.IndexOf('=', StringComparison.Ordinal);
+            start.Environment[variable[..equals]] = variable[(equals + 1)..];
+        }
+
+        Console.WriteLine($"starting: {string.Join(' ', options.HubEnvironment)} dotnet {string.Join(' ', arguments)}".Trim());
         var log = new StreamWriter(Path.Combine(options.Work, "hub.log"), append: false) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
