@@ -47,6 +47,7 @@ internal static class LargeAttachment
         var hubStarted = hub.ReadKiB("VmRSS");
         var (senderTls, senderSigning) = await access.EnrolAsync(address, Sender, signing: true);
         var (recipientTls, _) = await access.EnrolAsync(address, Recipient, signing: false);
+        // No retries: a transient failure must fail the run, not restart a 1 GiB upload inside the measured time.
         using var sender = MeshClient.Connect(new MeshClientOptions { Address = address, ClientCertificate = senderTls, SigningCertificate = senderSigning, TrustedCa = access.Ca, ChunkSize = options.ChunkSize, MaxAttempts = 1 });
         using var recipient = MeshClient.Connect(new MeshClientOptions { Address = address, ClientCertificate = recipientTls, TrustedCa = access.Ca, MaxAttempts = 1 });
         var pdf = TestPackages.SignedPdf.Create(senderSigning!, 20 * 1024, "Mesh large attachment benchmark");
