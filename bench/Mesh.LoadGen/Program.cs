@@ -1,16 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using HdrHistogram;
-using Mesh.Contracts.Registry.V1;
 using Mesh.Contracts.Routing.V1;
-using Mesh.Pki;
+using Mesh.LoadGen;
 using Mesh.Testing.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,24 +20,22 @@ using Microsoft.Extensions.Logging;
 
 // Usage: Mesh.LoadGen --hub https://127.0.0.1:7443 --data <hub data dir> [--rate 500] [--duration 20] [--concurrency 32] [--warmup 3]
 // --rate 0 runs closed-loop (as fast as the concurrency allows) to find the sustained throughput.
+//        Mesh.LoadGen --large <bytes> ...: one large attachment sent and downloaded through a hub (LargeAttachment.cs).
+if (args.Contains("--large"))
+{
+    return await LargeAttachment.RunAsync(args);
+}
+
 var options = Options.Parse(args);
-var caPem = await File.ReadAllTextAsync(Path.Combine(options.Data, "pki", "ca.pem"));
-using var hubCa = X509Certificate2.CreateFromPem(caPem);
-using var caWithKey = DevelopmentPki.LoadPfx(Path.Combine(options.Data, "pki", "ca.pfx"));
-using var admin = DevelopmentPki.LoadPfx(Path.Combine(options.Data, "admin.pfx"));
+using var access = await HubAccess.LoadAsync(options.Data);
+var hubCa = access.Ca;
 
 const string Sender = "000.00.00.G12";
 string[] recipients = ["000.00.00.H29", "000.00.00.H41", "000.00.00.H49", "000.00.00.H47", "000.00.00.G14", "000.00.00.G09", "000.00.00.G18", "000.00.00.H14"];
 
 // Enrol the sender with fresh certificates issued by the hub's development CA, through the registry API as the admin.
-var clientCert = Reload(DevelopmentPki.IssueClientCertificate(caWithKey, Sender, "LoadGen " + Sender, TimeSpan.FromDays(2)));
-var signingCert = Reload(DevelopmentPki.IssueSigningCertificate(caWithKey, Sender, "LoadGen " + Sender, TimeSpan.FromDays(2)));
-using (var adminChannel = Channel(new Uri(options.Hub), Reload(admin), hubCa, 1))
-{
-    var registry = new RegistryService.RegistryServiceClient(adminChannel);
-    await registry.BindCertificateAsync(new BindCertificateRequest { RequestId = Guid.NewGuid().ToString("N"), OrganId = Sender, Certificate = ByteString.CopyFrom(clientCert.RawData), Purpose = CertificatePurpose.ClientTls });
-    await registry.BindCertificateAsync(new BindCertificateRequest { RequestId = Guid.NewGuid().ToString("N"), OrganId = Sender, Certificate = ByteString.CopyFrom(signingCert.RawData), Purpose = CertificatePurpose.DocumentSigning });
-}
+var (clientCert, enrolledSigner) = await access.EnrolAsync(new Uri(options.Hub), Sender, signing: true);
+var signingCert = enrolledSigner!;
 
 // Everything a send needs is made before the clock starts: the client should cost the 2 shared cores as little as possible.
 var total = (int)((options.Warmup + options.Duration) * (options.Rate == 0 ? 1_500 : options.Rate * 1.1)) + (options.Concurrency * 2);
@@ -62,7 +57,7 @@ Parallel.For(0, total, i =>
 var payloadBytes = (int)requests[0].Sum(r => r.CalculateSize());
 options.MaxOperations = total;
 
-using var hubChannel = Channel(new Uri(options.Hub), clientCert, hubCa, options.Concurrency);
+using var hubChannel = HubAccess.Channel(new Uri(options.Hub), clientCert, hubCa, options.Concurrency);
 var routing = new RoutingService.RoutingServiceClient(hubChannel);
 var next = -1;
 async Task SendOne(int index)
@@ -82,7 +77,7 @@ Console.WriteLine(send.Describe());
 
 // The transport floor: a unary call carrying the same bytes to an echo hosted here, over TLS on loopback.
 await using var echo = await EchoServer.StartAsync();
-using var echoChannel = Channel(echo.Address, null, echo.Certificate, options.Concurrency);
+using var echoChannel = HubAccess.Channel(echo.Address, null, echo.Certificate, options.Concurrency);
 var payload = RandomNumberGenerator.GetBytes(payloadBytes);
 var floor = await Runner.RunAsync("floor", options, () => echoChannel.CreateCallInvoker().AsyncUnaryCall(EchoServer.Method, null, new CallOptions(), payload).ResponseAsync);
 
@@ -92,30 +87,6 @@ Console.WriteLine(send.Describe());
 Console.WriteLine(floor.Describe());
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio send/floor: throughput {send.Throughput / floor.Throughput:F3}, p50 {send.P50 / floor.P50:F1}x, p99 {send.P99 / floor.P99:F1}x"));
 return send.Errors == 0 ? 0 : 1;
-
-static X509Certificate2 Reload(X509Certificate2 certificate) => X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-
-static GrpcChannel Channel(Uri address, X509Certificate2? client, X509Certificate2 trusted, int concurrency)
-{
-    var handler = new SocketsHttpHandler
-    {
-        EnableMultipleHttp2Connections = true,
-        MaxConnectionsPerServer = Math.Max(1, concurrency / 50),
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            ClientCertificates = client is null ? null : new X509CertificateCollection { client },
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(trusted);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            },
-        },
-    };
-    return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
-}
 
 internal sealed record Options(string Hub, string Data, int Rate, int Duration, int Concurrency, int Warmup)
 {
