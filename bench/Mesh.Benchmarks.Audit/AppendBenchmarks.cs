@@ -52,7 +52,7 @@ public sealed class AppendFixture : IAsyncDisposable
         });
         var sequencer = new AuditSequencer(store, NoteSigner.Generate("mesh.bench/audit"), options, TimeProvider.System, NullLogger<AuditSequencer>.Instance);
         await sequencer.StartAsync(CancellationToken.None);
-        return new AppendFixture(store, sequencer, new AuditLogReader(store, options), directory);
+        return new AppendFixture(store, sequencer, new AuditLogReader(store, options, sequencer), directory);
     }
 
     public static AuditEvent[] Events(int start, int count)
