@@ -13,14 +13,14 @@ namespace Mesh.Benchmarks.Audit;
 /// <summary>A running sequencer over a fresh store: "memory" (the tests' in-memory store) or "sqlite" (Embedded, synchronous=FULL, in a temp directory).</summary>
 public sealed class AppendFixture : IAsyncDisposable
 {
-    private readonly string? _directory;
+    private readonly string? _temporaryDirectory;
 
-    private AppendFixture(IStateStore store, AuditSequencer sequencer, AuditLogReader reader, string? directory)
+    private AppendFixture(IStateStore store, AuditSequencer sequencer, AuditLogReader reader, string? temporaryDirectory)
     {
         Store = store;
         Sequencer = sequencer;
         Reader = reader;
-        _directory = directory;
+        _temporaryDirectory = temporaryDirectory;
     }
 
     public IStateStore Store { get; }
@@ -29,13 +29,14 @@ public sealed class AppendFixture : IAsyncDisposable
 
     public AuditLogReader Reader { get; }
 
-    public static async Task<AppendFixture> StartAsync(string storeKind, int maxBatchSize, TimeSpan batchDelay)
+    /// <param name="keptDirectory">For "sqlite": a directory kept after the run (a log built once and reused), instead of a temporary one.</param>
+    public static async Task<AppendFixture> StartAsync(string storeKind, int maxBatchSize, TimeSpan batchDelay, string? keptDirectory = null)
     {
-        string? directory = null;
+        string? temporary = null;
         IStateStore store;
         if (storeKind == "sqlite")
         {
-            directory = Directory.CreateTempSubdirectory("mesh-audit-bench-").FullName;
+            var directory = keptDirectory ?? (temporary = Directory.CreateTempSubdirectory("mesh-audit-bench-").FullName);
             store = SqliteStateStore.Open(new EmbeddedOptions { DataDirectory = directory, Synchronous = SqliteSynchronous.Full });
         }
         else
@@ -52,7 +53,7 @@ public sealed class AppendFixture : IAsyncDisposable
         });
         var sequencer = new AuditSequencer(store, NoteSigner.Generate("mesh.bench/audit"), options, TimeProvider.System, NullLogger<AuditSequencer>.Instance);
         await sequencer.StartAsync(CancellationToken.None);
-        return new AppendFixture(store, sequencer, new AuditLogReader(store, options), directory);
+        return new AppendFixture(store, sequencer, new AuditLogReader(store, options, sequencer), temporary);
     }
 
     public static AuditEvent[] Events(int start, int count)
@@ -93,9 +94,9 @@ public sealed class AppendFixture : IAsyncDisposable
             await disposable.DisposeAsync();
         }
 
-        if (_directory is not null)
+        if (_temporaryDirectory is not null)
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(_temporaryDirectory, recursive: true);
         }
     }
 }
@@ -144,10 +145,13 @@ public class InclusionProofBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _fixture = await AppendFixture.StartAsync(Store, 8192, TimeSpan.FromMilliseconds(2));
-        for (var start = 0; start < Size; start += 100_000)
+        // BenchmarkDotNet runs every case in its own process: the SQLite log is built once, then reopened
+        // ("v2": the posting-list index layout; delete the directory after changing the layout).
+        var kept = Store == "sqlite" ? Path.Combine(Path.GetTempPath(), "mesh-audit-bench-1m-v2") : null;
+        _fixture = await AppendFixture.StartAsync(Store, 8192, TimeSpan.FromMilliseconds(2), kept);
+        for (var start = (int)await _fixture.Reader.GetSizeAsync(); start < Size; start += 100_000)
         {
-            await _fixture.AppendAllAsync(AppendFixture.Events(start, 100_000));
+            await _fixture.AppendAllAsync(AppendFixture.Events(start, Math.Min(100_000, Size - start)));
         }
     }
 

@@ -175,15 +175,39 @@ public sealed class SequencerTests
     }
 
     [Fact]
-    public async Task AppendAsync_DocumentIdTooLongForIndexKey_IsRefusedAlone()
+    public async Task AppendAsync_LongestDocumentIdNonAscii_IsIndexedAndQueryable()
     {
+        // 255 'đ' escape to 1,530 key characters: too long for a key, so document postings are bucketed by hash.
         await using var harness = new AuditHarness();
         var sequencer = await harness.StartSequencerAsync();
-        var ok = sequencer.AppendAsync(AuditHarness.Event(1));
+        var documentId = new string('đ', AuditEventRules.MaxDocumentIdLength);
+        await sequencer.AppendAsync(AuditHarness.Event(1));
 
-        var act = () => sequencer.AppendAsync(AuditHarness.Event(2, documentId: new string('đ', 200)));
+        var appended = await sequencer.AppendAsync(AuditHarness.Event(2, documentId: documentId));
+        var page = await harness.Reader.QueryAsync(new AuditQuery { DocumentId = documentId }, 10, null);
 
-        await act.Should().ThrowAsync<Mesh.Errors.MeshException>().Where(e => e.Reason == "AUDIT_EVENT_INVALID");
-        (await ok).Index.Should().Be(0);
+        page.Entries.Should().ContainSingle().Which.Index.Should().Be(appended.Index);
+    }
+
+    [Fact]
+    public async Task GetInclusionProofAsync_SizeOnlyAnotherSequencerCommitted_ReadsStoredSize()
+    {
+        await using var harness = new AuditHarness();
+        var local = await harness.StartSequencerAsync();
+        var other = await harness.StartSequencerAsync();
+        var reader = new AuditLogReader(harness.Store, harness.Options, local);
+        await local.AppendAsync(AuditHarness.Event(0));
+        for (var i = 1; i < 300; i++)
+        {
+            await other.AppendAsync(AuditHarness.Event(i));
+        }
+
+        var checkpoint = Checkpoint.Open((await harness.Reader.GetCheckpointAsync())!.Note, harness.PublishedKey);
+        var entry = (await reader.GetEntriesAsync(260, 1))[0];
+        var proof = await reader.GetInclusionProofAsync(260, checkpoint.Size);
+
+        local.IntegratedSize.Should().Be(1);
+        checkpoint.Size.Should().Be(300);
+        MerkleVerifier.VerifyInclusion(260, checkpoint.Size, entry.LeafHash, proof.Hashes, checkpoint.RootHash).Should().BeTrue();
     }
 }

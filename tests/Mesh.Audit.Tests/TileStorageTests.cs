@@ -57,4 +57,24 @@ public sealed class TileStorageTests
         partialBefore.Should().BeEquivalentTo(["audit/tile/0/000.p/200", "audit/tile/entries/000.p/200"]);
         after.Should().BeEquivalentTo(["audit/tile/0/000", "audit/tile/0/001.p/44", "audit/tile/1/000.p/1", "audit/tile/entries/000", "audit/tile/entries/001.p/44"]);
     }
+
+    [Fact]
+    public async Task IndexPostings_OneBatch_OneKeyPerTermAndHashBucket()
+    {
+        // The batch integrates as soon as it is full; the 1 s linger only bounds how long it may wait.
+        await using var harness = new AuditHarness(maxBatchSize: 300, batchDelay: TimeSpan.FromSeconds(1));
+        var sequencer = await harness.StartSequencerAsync();
+        var events = Enumerable.Range(0, 300).Select(i => AuditHarness.Event(i)).ToArray();
+
+        var results = await Task.WhenAll(events.Select(e => sequencer.AppendAsync(e)));
+
+        results.Select(r => r.TreeSize).Distinct().Should().Equal([300L], "all 300 appends rode in one batch");
+        var agencyKeys = harness.Store.Keys("audit/idx/agency/");
+        agencyKeys.Should().Equal("audit/idx/agency/000.00.00.G22/00000000000000000299", "audit/idx/agency/000.00.00.H49/00000000000000000299");
+        Postings.Decode((await harness.Store.GetAsync(agencyKeys[0]))!.Value.Span, null).Should().Equal(Enumerable.Range(0, 300).Select(i => (long)i));
+        harness.Store.Keys("audit/idx/type/").Should().ContainSingle();
+        harness.Store.Keys("audit/idx/day/").Should().ContainSingle();
+        harness.Store.Keys("audit/idx/doc/").Should().HaveCount(events.Select(e => Postings.DocumentHash(e.DocumentId)[0]).Distinct().Count());
+        harness.Store.Keys("audit/idx/leaf/").Should().HaveCount(results.Select(r => r.LeafHash[0]).Distinct().Count());
+    }
 }

@@ -43,7 +43,10 @@ public sealed class AuditOptions
     [Range(1, 100)]
     public int MaxCommitAttempts { get; set; } = 10;
 
-    /// <summary>Full tiles (immutable, 8 KiB each) kept in memory for proofs.</summary>
+    /// <summary>
+    /// Full tiles kept in memory for proofs, each with its inner nodes (16 KiB): 4,096 cover every
+    /// level-0 tile of a 1,000,000-entry log. Partial tiles get a small cache of their own.
+    /// </summary>
     [Range(0, 1_000_000)]
     public int TileCacheSize { get; set; } = 4096;
 }

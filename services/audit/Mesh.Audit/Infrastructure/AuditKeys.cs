@@ -27,8 +27,11 @@ public sealed class AuditKeys(string prefix)
 
     public string Entries(long n, int width) => Prefix + TileLayout.EntriesPath(n, width);
 
-    public string ByDocumentPrefix(string documentId) => $"{Prefix}idx/doc/{Escape(documentId)}/";
+    // Secondary indexes are posting lists, one key per index term and batch, named by the last
+    // leaf index they hold (20 digits), so a prefix scan returns them in log order and a scan
+    // "after <prefix><i>" resumes at the posting that holds the entries after leaf i.
 
+    /// <summary>Postings of one agency (actor or counterpart): <see cref="Postings"/> index lists.</summary>
     public string ByAgencyPrefix(string organId) => $"{Prefix}idx/agency/{Escape(organId)}/";
 
     public string ByTypePrefix(string type) => $"{Prefix}idx/type/{Escape(type)}/";
@@ -37,7 +40,14 @@ public sealed class AuditKeys(string prefix)
 
     public string ByDayPrefix(DateOnly day) => ByDayRoot + Day(day) + "/";
 
-    public string ByLeafHashPrefix(ReadOnlySpan<byte> leafHash) => $"{Prefix}idx/leaf/{Convert.ToHexStringLower(leafHash)}/";
+    /// <summary>
+    /// Document ids and leaf hashes are unique per entry or nearly: one key per entry would put
+    /// every append at a random place of the store's B-tree. They go into 256 buckets by the
+    /// first byte of their hash instead, one tagged posting per bucket and batch.
+    /// </summary>
+    public string ByDocumentBucket(ReadOnlySpan<byte> documentHash) => $"{Prefix}idx/doc/{documentHash[0]:x2}/";
+
+    public string ByLeafHashBucket(ReadOnlySpan<byte> leafHash) => $"{Prefix}idx/leaf/{leafHash[0]:x2}/";
 
     public string StatsPrefix(DateOnly day) => $"{Prefix}stats/{Day(day)}/";
 

@@ -45,16 +45,24 @@ public sealed class AuditLogReader
     // A reader racing a sequencer may find a partial tile replaced; re-reading the size settles it.
     private const int Attempts = 4;
 
+    // Postings read per scan: each holds one batch's entries for one term.
+    private const int PostingsPerScan = 64;
+
     private readonly IStateStore _store;
     private readonly AuditKeys _keys;
     private readonly TileNodeSource _tiles;
+    private readonly AuditSequencer? _sequencer;
 
-    public AuditLogReader(IStateStore store, IOptions<AuditOptions> options)
+    /// <param name="store">The store the log lives in.</param>
+    /// <param name="options">Audit options (key prefix, tile cache size).</param>
+    /// <param name="sequencer">The sequencer of this process, if any: proofs then take the tree size it last committed instead of reading it.</param>
+    public AuditLogReader(IStateStore store, IOptions<AuditOptions> options, AuditSequencer? sequencer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _keys = new AuditKeys(options.Value.KeyPrefix);
         _tiles = new TileNodeSource(store, _keys, options.Value.TileCacheSize);
+        _sequencer = sequencer;
     }
 
     public async Task<SignedCheckpoint?> GetCheckpointAsync(CancellationToken cancellationToken = default)
@@ -88,7 +96,7 @@ public sealed class AuditLogReader
             return new InclusionProof(leafIndex, treeSize, proof);
         }, cancellationToken);
 
-    /// <summary>Inclusion by leaf hash: the first index whose leaf has this hash, found through the leaf-hash index.</summary>
+    /// <summary>Inclusion by leaf hash: the first index whose leaf has this hash, found through the leaf-hash buckets.</summary>
     public async Task<InclusionProof> GetInclusionProofByLeafHashAsync(byte[] leafHash, long treeSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(leafHash);
@@ -97,13 +105,27 @@ public sealed class AuditLogReader
             throw MeshException.Invalid("AUDIT_LEAF_HASH_INVALID", "leaf_hash", "must be 32 bytes");
         }
 
-        var found = await _store.ScanAsync(_keys.ByLeafHashPrefix(leafHash), null, 1, cancellationToken).ConfigureAwait(false);
-        if (found.Count == 0 || AuditKeys.IndexFromKey(found[0].Key) >= treeSize)
+        var tag = Postings.LeafTag(leafHash);
+        await foreach (var posting in ScanAllAsync(_keys.ByLeafHashBucket(leafHash), cancellationToken).ConfigureAwait(false))
         {
-            throw MeshException.NotFound("AUDIT_LEAF_NOT_FOUND", "leaf", Convert.ToHexStringLower(leafHash));
+            var candidates = Postings.Decode(posting.Value.Span, tag).Where(i => i < treeSize).ToList();
+            if (candidates.Count == 0)
+            {
+                continue;
+            }
+
+            // A tag is 8 bytes of the hash: the entry itself settles it.
+            var size = await GetSizeAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var entry in await ReadEntriesAsync(candidates, size, cancellationToken).ConfigureAwait(false))
+            {
+                if (entry.LeafHash.AsSpan().SequenceEqual(leafHash))
+                {
+                    return await GetInclusionProofAsync(entry.Index, treeSize, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
-        return await GetInclusionProofAsync(AuditKeys.IndexFromKey(found[0].Key), treeSize, cancellationToken).ConfigureAwait(false);
+        throw MeshException.NotFound("AUDIT_LEAF_NOT_FOUND", "leaf", Convert.ToHexStringLower(leafHash));
     }
 
     public Task<ConsistencyProof> GetConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken = default) =>
@@ -137,6 +159,11 @@ public sealed class AuditLogReader
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Events matching every given criterion, in log order within the chosen index (for a time
+    /// range: by day, then log order). The page token is "&lt;posting prefix&gt;&lt;last leaf index
+    /// examined&gt;": postings are named by their last index, so the scan resumes just there.
+    /// </summary>
     public async Task<AuditQueryPage> QueryAsync(AuditQuery query, int pageSize, string? pageToken, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -145,41 +172,64 @@ public sealed class AuditLogReader
             throw MeshException.Invalid("AUDIT_PAGE_SIZE_INVALID", "page_size", $"1 to {MaxEntriesPerCall}");
         }
 
-        var (prefix, start, stopAfter) = ChooseIndex(query);
-        var afterKey = pageToken is null ? start : DecodeToken(pageToken, prefix);
+        var index = ChooseIndex(query);
+        var resume = pageToken is null ? null : DecodeToken(pageToken, index.Prefix);
+        var afterKey = resume?.Key ?? index.Start;
         var results = new List<LogEntry>();
         var scanBudget = pageSize * 10;
         while (true)
         {
-            var keys = await _store.ScanAsync(prefix, afterKey, Math.Min(pageSize, MaxEntriesPerCall), cancellationToken).ConfigureAwait(false);
-            var inRange = keys.TakeWhile(k => stopAfter is null || string.CompareOrdinal(k.Key, stopAfter) <= 0).ToList();
-            if (inRange.Count > 0)
+            var postings = await _store.ScanAsync(index.Prefix, afterKey, PostingsPerScan, cancellationToken).ConfigureAwait(false);
+            var ended = postings.Count < PostingsPerScan;
+            var candidates = new List<(string PostingPrefix, long Index)>();
+            foreach (var posting in postings)
             {
-                var size = await GetSizeAsync(cancellationToken).ConfigureAwait(false);
-                var entries = await ReadEntriesAsync(inRange.Select(k => AuditKeys.IndexFromKey(k.Key)), size, cancellationToken).ConfigureAwait(false);
+                if (index.StopAfter is not null && string.CompareOrdinal(posting.Key, index.StopAfter) > 0)
+                {
+                    ended = true;
+                    break;
+                }
+
+                var postingPrefix = posting.Key[..(posting.Key.LastIndexOf('/') + 1)];
+                foreach (var i in Postings.Decode(posting.Value.Span, index.Tag))
+                {
+                    // Only the posting the token points into can hold entries already returned.
+                    if (resume is null || postingPrefix != resume.PostingPrefix || i > resume.Index)
+                    {
+                        candidates.Add((postingPrefix, i));
+                    }
+                }
+
+                afterKey = posting.Key;
+            }
+
+            // Read after the scan: postings and the tree state are written together, so every index seen is below it.
+            var size = await GetSizeAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in candidates.Chunk(MaxEntriesPerCall))
+            {
+                var entries = await ReadEntriesAsync(chunk.Select(c => c.Index), size, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < entries.Count; i++)
                 {
-                    afterKey = inRange[i].Key;
+                    var token = chunk[i].PostingPrefix + AuditKeys.Index(chunk[i].Index);
                     if (Matches(entries[i].Event, query))
                     {
                         results.Add(entries[i]);
                         if (results.Count == pageSize)
                         {
-                            return new AuditQueryPage(results, EncodeToken(afterKey));
+                            return new AuditQueryPage(results, EncodeToken(token));
                         }
+                    }
+
+                    if (--scanBudget <= 0)
+                    {
+                        return new AuditQueryPage(results, EncodeToken(token));
                     }
                 }
             }
 
-            scanBudget -= keys.Count;
-            if (inRange.Count < keys.Count || keys.Count < Math.Min(pageSize, MaxEntriesPerCall))
+            if (ended)
             {
                 return new AuditQueryPage(results, null);
-            }
-
-            if (scanBudget <= 0)
-            {
-                return new AuditQueryPage(results, EncodeToken(afterKey!));
             }
         }
     }
@@ -276,21 +326,26 @@ public sealed class AuditLogReader
         }
     }
 
-    private (string Prefix, string? Start, string? StopAfter) ChooseIndex(AuditQuery query)
+    private sealed record IndexScan(string Prefix, string? Start, string? StopAfter, ulong? Tag);
+
+    private sealed record ResumePoint(string Key, string PostingPrefix, long Index);
+
+    private IndexScan ChooseIndex(AuditQuery query)
     {
         if (!string.IsNullOrEmpty(query.DocumentId))
         {
-            return (_keys.ByDocumentPrefix(query.DocumentId), null, null);
+            var hash = Postings.DocumentHash(query.DocumentId);
+            return new IndexScan(_keys.ByDocumentBucket(hash), null, null, Postings.Tag(hash));
         }
 
         if (!string.IsNullOrEmpty(query.Agency))
         {
-            return (_keys.ByAgencyPrefix(query.Agency), null, null);
+            return new IndexScan(_keys.ByAgencyPrefix(query.Agency), null, null, null);
         }
 
         if (!string.IsNullOrEmpty(query.Type))
         {
-            return (_keys.ByTypePrefix(query.Type), null, null);
+            return new IndexScan(_keys.ByTypePrefix(query.Type), null, null, null);
         }
 
         if (query.From is not null || query.To is not null)
@@ -298,7 +353,7 @@ public sealed class AuditLogReader
             // "idx/day/2026-11-30" sorts just before every key of that day; '~' after all of them.
             var start = query.From is { } from ? _keys.ByDayRoot + AuditKeys.Day(HanoiDay(from)) : null;
             var stop = query.To is { } to ? _keys.ByDayPrefix(HanoiDay(to)) + "~" : null;
-            return (_keys.ByDayRoot, start, stop);
+            return new IndexScan(_keys.ByDayRoot, start, stop, null);
         }
 
         throw MeshException.Invalid("AUDIT_QUERY_EMPTY", "query", "give a document id, an agency, a type or a time range");
@@ -315,14 +370,16 @@ public sealed class AuditLogReader
 
     private static string EncodeToken(string key) => Convert.ToBase64String(Encoding.UTF8.GetBytes(key));
 
-    private static string DecodeToken(string token, string prefix)
+    private static ResumePoint DecodeToken(string token, string prefix)
     {
         try
         {
             var key = Encoding.UTF8.GetString(Convert.FromBase64String(token));
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            var slash = key.LastIndexOf('/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && slash >= prefix.Length - 1
+                && long.TryParse(key.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
             {
-                return key;
+                return new ResumePoint(key, key[..(slash + 1)], index);
             }
         }
         catch (FormatException)
@@ -364,7 +421,10 @@ public sealed class AuditLogReader
     {
         for (var attempt = 1; ; attempt++)
         {
-            var size = await GetSizeAsync(cancellationToken).ConfigureAwait(false);
+            // The local sequencer's last commit is a stored size; only a request beyond it needs a read.
+            var size = attempt == 1 && atLeast > 0 && _sequencer?.IntegratedSize is { } known && known >= atLeast
+                ? known
+                : await GetSizeAsync(cancellationToken).ConfigureAwait(false);
             if (atLeast > size)
             {
                 throw MeshException.Invalid("AUDIT_TREE_SIZE_UNKNOWN", "tree_size", $"the log has {size} entries");

@@ -28,11 +28,9 @@ public sealed class AuditSequencer : BackgroundService
     private readonly ILogger<AuditSequencer> _logger;
     private readonly AuditKeys _keys;
     private readonly Channel<Pending> _channel;
-    // IStateStore keys are at most 512 UTF-8 bytes; escaped index keys are ASCII.
-    private const int MaxKeyLength = 512;
-
     private SequencerState? _state;
     private long _conflicts;
+    private long _integratedSize = -1;
 
     public AuditSequencer(IStateStore store, NoteSigner signer, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditSequencer> logger)
     {
@@ -53,18 +51,24 @@ public sealed class AuditSequencer : BackgroundService
     /// <summary>Batches this sequencer had to redo because another one moved the tree first.</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
+    /// <summary>
+    /// The size of the tree after this sequencer's last durable commit, or null before the first
+    /// one. Sizes only grow, so it is a stored size even when another sequencer has moved on since.
+    /// </summary>
+    public long? IntegratedSize => Interlocked.Read(ref _integratedSize) is >= 0 and var size ? size : null;
+
     /// <summary>Appends one event; completes once it is durably integrated, with its leaf index.</summary>
     public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {
         var entry = AuditEventCodec.Encode(auditEvent);
 
-        // One event whose index key the store would refuse must not fail the whole batch it rides in.
-        if (_keys.ByDocumentPrefix(auditEvent.DocumentId).Length + 20 > MaxKeyLength)
-        {
-            throw MeshException.Invalid("AUDIT_EVENT_INVALID", "event.document_id", "too long once escaped for the document index");
-        }
-
-        var pending = new Pending(auditEvent, entry, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Hashing here spreads it over the callers' threads; the sequencer thread only assembles.
+        var pending = new Pending(
+            auditEvent,
+            entry,
+            MerkleHasher.HashLeaf(entry),
+            auditEvent.DocumentId.Length > 0 ? Postings.DocumentHash(auditEvent.DocumentId) : null,
+            new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
             await _channel.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
@@ -162,6 +166,7 @@ public sealed class AuditSequencer : BackgroundService
                 var plan = await PlanAsync(_state, batch, cancellationToken).ConfigureAwait(false);
                 var etags = await _store.TransactAsync(plan.Operations, cancellationToken).ConfigureAwait(false);
                 _state = plan.NextState with { ETag = etags[^1] };
+                Interlocked.Exchange(ref _integratedSize, Math.Max(_state.Range.Size, Interlocked.Read(ref _integratedSize)));
                 foreach (var name in plan.NewAgencies)
                 {
                     _state.KnownAgencies.Add(name);
@@ -258,6 +263,7 @@ public sealed class AuditSequencer : BackgroundService
         }
 
         _logger.Resumed(_options.Origin, size);
+        Interlocked.Exchange(ref _integratedSize, Math.Max(size, Interlocked.Read(ref _integratedSize)));
         return new SequencerState(range, item.ETag, bundleTail, tileTails, new HashSet<string>(StringComparer.Ordinal));
     }
 
@@ -269,7 +275,7 @@ public sealed class AuditSequencer : BackgroundService
         var leafHashes = new byte[batch.Count][];
         for (var i = 0; i < batch.Count; i++)
         {
-            var leaf = MerkleHasher.HashLeaf(batch[i].Entry);
+            var leaf = batch[i].LeafHash;
             leafHashes[i] = leaf;
             levelAppends[0].Add(leaf);
             range.Append(leaf, (node, hash) =>
@@ -287,7 +293,7 @@ public sealed class AuditSequencer : BackgroundService
             });
         }
 
-        var operations = new List<StateOperation>(batch.Count * 7);
+        var operations = new List<StateOperation>(1024);
         var nextBundleTail = WriteTiles(state.BundleTail, [.. batch.Select(p => p.Entry)], firstIndex, (n, w) => _keys.Entries(n, w), TileLayout.EncodeBundle, operations);
         var nextTileTails = new Dictionary<int, List<byte[]>>(state.TileTails);
         foreach (var (level, appended) in levelAppends)
@@ -297,24 +303,7 @@ public sealed class AuditSequencer : BackgroundService
             nextTileTails[level] = WriteTiles(tail, appended, oldCount, (n, w) => _keys.Tile(level, n, w), TileLayout.EncodeTile, operations);
         }
 
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var e = batch[i].Event;
-            var index = AuditKeys.Index(firstIndex + i);
-            if (e.DocumentId.Length > 0)
-            {
-                operations.Add(StateOperation.Upsert(_keys.ByDocumentPrefix(e.DocumentId) + index, ReadOnlyMemory<byte>.Empty));
-            }
-
-            foreach (var agency in e.Agencies)
-            {
-                operations.Add(StateOperation.Upsert(_keys.ByAgencyPrefix(agency) + index, ReadOnlyMemory<byte>.Empty));
-            }
-
-            operations.Add(StateOperation.Upsert(_keys.ByTypePrefix(e.Type) + index, ReadOnlyMemory<byte>.Empty));
-            operations.Add(StateOperation.Upsert(_keys.ByDayPrefix(e.Day) + index, ReadOnlyMemory<byte>.Empty));
-            operations.Add(StateOperation.Upsert(_keys.ByLeafHashPrefix(leafHashes[i]) + index, ReadOnlyMemory<byte>.Empty));
-        }
+        PlanIndexes(batch, firstIndex, operations);
 
         var newAgencies = await PlanStatisticsAsync(state, batch, operations, cancellationToken).ConfigureAwait(false);
 
@@ -358,6 +347,78 @@ public sealed class AuditSequencer : BackgroundService
         }
 
         return nextTail;
+    }
+
+    /// <summary>One posting per index term and batch (see <see cref="AuditKeys"/>), named by its last leaf index.</summary>
+    private void PlanIndexes(List<Pending> batch, long firstIndex, List<StateOperation> operations)
+    {
+        var agencies = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        var types = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        var days = new Dictionary<DateOnly, List<long>>();
+        var documents = new Dictionary<byte, List<(ulong, long)>>();
+        var leaves = new Dictionary<byte, List<(ulong, long)>>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (e, index) = (batch[i].Event, firstIndex + i);
+            if (batch[i].DocumentHash is { } documentHash)
+            {
+                Add(documents, documentHash[0], (Postings.Tag(documentHash), index));
+            }
+
+            if (e.Actor.Length > 0)
+            {
+                Add(agencies, e.Actor, index);
+            }
+
+            foreach (var counterpart in e.Counterparts)
+            {
+                // Counterparts may repeat, or name the actor: each agency lists an entry once.
+                if (counterpart != e.Actor && (!agencies.TryGetValue(counterpart, out var list) || list[^1] != index))
+                {
+                    Add(agencies, counterpart, index);
+                }
+            }
+
+            Add(types, e.Type, index);
+            Add(days, e.Day, index);
+            Add(leaves, batch[i].LeafHash[0], (Postings.LeafTag(batch[i].LeafHash), index));
+        }
+
+        foreach (var (agency, indexes) in agencies)
+        {
+            operations.Add(StateOperation.Upsert(_keys.ByAgencyPrefix(agency) + AuditKeys.Index(indexes[^1]), Postings.Encode(indexes)));
+        }
+
+        foreach (var (type, indexes) in types)
+        {
+            operations.Add(StateOperation.Upsert(_keys.ByTypePrefix(type) + AuditKeys.Index(indexes[^1]), Postings.Encode(indexes)));
+        }
+
+        foreach (var (day, indexes) in days)
+        {
+            operations.Add(StateOperation.Upsert(_keys.ByDayPrefix(day) + AuditKeys.Index(indexes[^1]), Postings.Encode(indexes)));
+        }
+
+        foreach (var (bucket, postings) in documents)
+        {
+            operations.Add(StateOperation.Upsert(_keys.ByDocumentBucket([bucket]) + AuditKeys.Index(postings[^1].Item2), Postings.EncodeTagged(postings)));
+        }
+
+        foreach (var (bucket, postings) in leaves)
+        {
+            operations.Add(StateOperation.Upsert(_keys.ByLeafHashBucket([bucket]) + AuditKeys.Index(postings[^1].Item2), Postings.EncodeTagged(postings)));
+        }
+
+        static void Add<TKey, TValue>(Dictionary<TKey, List<TValue>> postings, TKey term, TValue item)
+            where TKey : notnull
+        {
+            if (!postings.TryGetValue(term, out var list))
+            {
+                postings[term] = list = [];
+            }
+
+            list.Add(item);
+        }
     }
 
     private async Task<List<string>> PlanStatisticsAsync(SequencerState state, List<Pending> batch, List<StateOperation> operations, CancellationToken cancellationToken)
@@ -408,7 +469,7 @@ public sealed class AuditSequencer : BackgroundService
         return newAgencies;
     }
 
-    private sealed record Pending(AuditEvent Event, byte[] Entry, TaskCompletionSource<AppendResult> Completion);
+    private sealed record Pending(AuditEvent Event, byte[] Entry, byte[] LeafHash, byte[]? DocumentHash, TaskCompletionSource<AppendResult> Completion);
 
     private sealed record SequencerState(
         CompactRange Range,

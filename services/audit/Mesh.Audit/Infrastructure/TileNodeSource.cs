@@ -7,12 +7,18 @@ namespace Mesh.Audit.Infrastructure;
 
 /// <summary>
 /// Answers complete-subtree hashes from the stored tiles: a node of level 8·L + r is the
-/// r-level subtree over 2^r consecutive hashes of one level-L tile. Full tiles never change, so
-/// they are cached; partial tiles are always read.
+/// r-level subtree over 2^r consecutive hashes of one level-L tile. A tile path names its width,
+/// so what it holds never changes (a partial tile is deleted once superseded, never rewritten):
+/// every tile read is kept with all its inner nodes computed, and a proof from cached tiles is
+/// lookups only.
 /// </summary>
 public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheSize)
 {
-    private readonly ConcurrentDictionary<string, byte[]> _fullTiles = new(StringComparer.Ordinal);
+    // Partial tiles are only useful until the next batch replaces them.
+    private const int PartialCacheSize = 256;
+
+    private readonly ConcurrentDictionary<string, TileNodes> _fullTiles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TileNodes> _partialTiles = new(StringComparer.Ordinal);
 
     /// <summary>A node source for the stored tree of <paramref name="storedSize"/> leaves (it fixes which tiles are partial).</summary>
     public IMerkleNodeSource At(long storedSize) => new View(this, storedSize);
@@ -30,8 +36,9 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
             throw MeshException.Invalid("AUDIT_TREE_SIZE_UNKNOWN", "tree_size", $"the log has {storedSize} entries");
         }
 
-        var wanted = new Dictionary<string, (int Level, long Tile)>(StringComparer.Ordinal);
         var placements = new (string Key, int Offset, int Height)[nodes.Count];
+        var tiles = new Dictionary<string, TileNodes?>(StringComparer.Ordinal);
+        List<string>? missing = null;
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
@@ -42,38 +49,24 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
             var width = TileLayout.Width(TileLayout.LevelCount(storedSize, tileLevel), tile);
             var key = keys.Tile(tileLevel, tile, width);
             placements[i] = (key, (int)(first % TileLayout.TileWidth), height);
-            wanted[key] = (tileLevel, tile);
-        }
-
-        var tiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var missing = new List<string>();
-        foreach (var key in wanted.Keys)
-        {
-            if (_fullTiles.TryGetValue(key, out var cached))
+            if (!tiles.ContainsKey(key))
             {
+                var cached = Cache(width).GetValueOrDefault(key);
                 tiles[key] = cached;
-            }
-            else
-            {
-                missing.Add(key);
+                if (cached is null)
+                {
+                    (missing ??= []).Add(key);
+                }
             }
         }
 
-        if (missing.Count > 0)
+        if (missing is not null)
         {
             foreach (var item in await store.GetBulkAsync(missing, cancellationToken).ConfigureAwait(false))
             {
-                var bytes = item.Value.ToArray();
-                tiles[item.Key] = bytes;
-                if (bytes.Length == TileLayout.TileWidth * MerkleHasher.HashSize && cacheSize > 0)
-                {
-                    if (_fullTiles.Count >= cacheSize)
-                    {
-                        _fullTiles.Clear();
-                    }
-
-                    _fullTiles[item.Key] = bytes;
-                }
+                var nodesOfTile = TileNodes.Build(item.Value.Span);
+                tiles[item.Key] = nodesOfTile;
+                Remember(item.Key, nodesOfTile);
             }
         }
 
@@ -81,40 +74,89 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
         for (var i = 0; i < nodes.Count; i++)
         {
             var (key, offset, height) = placements[i];
-            if (!tiles.TryGetValue(key, out var tile))
-            {
-                throw new TileMissingException(key);
-            }
-
-            result[i] = HashUp(tile, offset, height);
+            var tile = tiles[key] ?? throw new TileMissingException(key);
+            result[i] = tile.Node(offset, height);
         }
 
         return result;
     }
 
-    private static byte[] HashUp(byte[] tile, int offset, int height)
+    private ConcurrentDictionary<string, TileNodes> Cache(int width) => width == TileLayout.TileWidth ? _fullTiles : _partialTiles;
+
+    private void Remember(string key, TileNodes tile)
     {
-        var count = 1 << height;
-        if ((offset + count) * MerkleHasher.HashSize > tile.Length)
+        var (cache, limit) = tile.Width == TileLayout.TileWidth ? (_fullTiles, cacheSize) : (_partialTiles, Math.Min(cacheSize, PartialCacheSize));
+        if (limit <= 0)
         {
-            throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_CORRUPT", "A stored tile is shorter than its width.");
+            return;
         }
 
-        var level = new byte[count][];
-        for (var i = 0; i < count; i++)
+        // Crude but bounded: a full cache starts over rather than tracking recency on every hit.
+        if (cache.Count >= limit)
         {
-            level[i] = tile.AsSpan((offset + i) * MerkleHasher.HashSize, MerkleHasher.HashSize).ToArray();
+            cache.Clear();
         }
 
-        for (var n = count; n > 1; n /= 2)
+        cache[key] = tile;
+    }
+
+    /// <summary>One tile with every complete inner node: level h holds width » h hashes, levels laid out one after another.</summary>
+    private sealed class TileNodes
+    {
+        private readonly byte[] _hashes;
+        private readonly int[] _levelStart;
+
+        private TileNodes(int width, byte[] hashes, int[] levelStart)
         {
-            for (var i = 0; i < n / 2; i++)
+            Width = width;
+            _hashes = hashes;
+            _levelStart = levelStart;
+        }
+
+        public int Width { get; }
+
+        public static TileNodes Build(ReadOnlySpan<byte> tile)
+        {
+            const int size = MerkleHasher.HashSize;
+            if (tile.Length % size != 0 || tile.Length == 0 || tile.Length > TileLayout.TileWidth * size)
             {
-                level[i] = MerkleHasher.HashChildren(level[2 * i], level[(2 * i) + 1]);
+                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_CORRUPT", "A stored tile is not 1 to 256 whole hashes.");
             }
+
+            var width = tile.Length / size;
+            var levelStart = new int[TileLayout.TileHeight];
+            var total = 0;
+            for (var h = 0; h < TileLayout.TileHeight; h++)
+            {
+                levelStart[h] = total;
+                total += width >> h;
+            }
+
+            var hashes = new byte[total * size];
+            tile.CopyTo(hashes);
+            for (var h = 1; h < TileLayout.TileHeight; h++)
+            {
+                for (var i = 0; i < width >> h; i++)
+                {
+                    var below = (levelStart[h - 1] + (2 * i)) * size;
+                    MerkleHasher.HashChildren(hashes.AsSpan(below, size), hashes.AsSpan(below + size, size), hashes.AsSpan((levelStart[h] + i) * size, size));
+                }
+            }
+
+            return new TileNodes(width, hashes, levelStart);
         }
 
-        return level[0];
+        /// <summary>The subtree of height <paramref name="height"/> over the hashes from <paramref name="offset"/>.</summary>
+        public byte[] Node(int offset, int height)
+        {
+            if (offset + (1 << height) > Width)
+            {
+                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_CORRUPT", "A stored tile is shorter than its width.");
+            }
+
+            var at = (_levelStart[height] + (offset >> height)) * MerkleHasher.HashSize;
+            return _hashes.AsSpan(at, MerkleHasher.HashSize).ToArray();
+        }
     }
 }
 
