@@ -81,6 +81,20 @@ public sealed class RegistryPeerTests : IAsyncLifetime
         (await peer.FindAsync("000.00.00.H99")).Should().BeNull();
     }
 
+    [Fact]
+    public async Task CountActiveAsync_OverGrpc_EqualsTheRegistrysActiveAgencies()
+    {
+        await host.ClientCertificateAsync("000.00.00.H14", CallerRole.Agency);
+        await host.ClientCertificateAsync("000.00.00.H41", CallerRole.Agency);
+        await host.Registry.ChangeStateAsync("s", "000.00.00.H14", AgencyState.Suspended, "test", "", Caller.Hub, CancellationToken.None);
+        var expected = (await host.Registry.AllAsync(CancellationToken.None)).Count(a => a.IsActive);
+
+        var counted = await peer.CountActiveAsync();
+
+        counted.Should().Be(expected);
+        expected.Should().BeGreaterThan(0);
+    }
+
     // The change arrives on a stream we do not own; re-check on each registry change notification.
     private async Task PollAsync(Func<Task<bool>> condition)
     {

@@ -78,7 +78,7 @@ internal static class AuditCommands
             }
 
             ctx.Console.Write(table);
-            ctx.Console.MarkupLine($"Agencies connected: {response.AgenciesConnected}, seen: {response.AgenciesRegistered}");
+            ctx.Console.MarkupLine($"Agencies connected: {response.AgenciesConnected} of {response.AgenciesRegistered} active in the registry");
             return 0;
         });
 

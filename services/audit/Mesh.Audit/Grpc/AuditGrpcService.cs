@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Mesh.Agencies;
 using Mesh.Audit.Infrastructure;
 using Mesh.Auditing;
 using Mesh.Errors;
@@ -9,7 +10,7 @@ using Proto = Mesh.Contracts.Audit.V1;
 namespace Mesh.Audit.Grpc;
 
 /// <summary>The audit gRPC API: validates, maps, calls the log.</summary>
-public sealed class AuditGrpcService(AuditSequencer sequencer, AuditLogReader reader, Domain.NoteVerifier logKey, CallerAccessor callers) : Proto.AuditService.AuditServiceBase
+public sealed class AuditGrpcService(AuditSequencer sequencer, AuditLogReader reader, Domain.NoteVerifier logKey, CallerAccessor callers, IAgencyDirectory? agencies = null) : Proto.AuditService.AuditServiceBase
 {
     private const int DefaultPageSize = 100;
 
@@ -134,7 +135,8 @@ public sealed class AuditGrpcService(AuditSequencer sequencer, AuditLogReader re
         {
             Total = AuditMapping.ToProto("", AuditMapping.Period(from, monthly), report.Totals),
             AgenciesConnected = report.AgenciesConnected,
-            AgenciesRegistered = report.AgenciesSeen,
+            // Active agencies in the registry now; the agencies the log has seen only when no registry is reachable from here.
+            AgenciesRegistered = agencies is null ? report.AgenciesSeen : await agencies.CountActiveAsync(context.CancellationToken).ConfigureAwait(false),
         };
         response.Rows.AddRange(report.Rows.Select(r => AuditMapping.ToProto(r.OrganId, AuditMapping.Period(r.Day, monthly), r.Counters)));
         return response;

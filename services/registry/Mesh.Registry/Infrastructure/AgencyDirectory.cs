@@ -45,4 +45,8 @@ public sealed class AgencyDirectory : IAgencyDirectory
         cache.TryAdd(organId, info);
         return info;
     }
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountActiveAsync(CancellationToken cancellationToken = default) =>
+        (await registry.AllAsync(cancellationToken).ConfigureAwait(false)).Count(a => a.IsActive);
 }

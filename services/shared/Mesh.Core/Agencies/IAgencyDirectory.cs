@@ -15,4 +15,7 @@ public interface IAgencyDirectory
 {
     /// <summary>Finds an agency; null when it is not registered.</summary>
     ValueTask<AgencyInfo?> FindAsync(string organId, CancellationToken cancellationToken = default);
+
+    /// <summary>How many agencies are active in the registry now (the "95/95 units connected" denominator).</summary>
+    ValueTask<long> CountActiveAsync(CancellationToken cancellationToken = default);
 }

@@ -155,6 +155,24 @@ public sealed partial class RegistryPeer(PeerChannels channels, IOptions<PeerOpt
     private bool CanCache(long before) => (before & 1) == 1 && Interlocked.Read(ref generation) == before;
 
     /// <inheritdoc />
+    public async ValueTask<long> CountActiveAsync(CancellationToken cancellationToken = default)
+    {
+        long count = 0;
+        var token = "";
+        do
+        {
+            var page = await Client.ListAgenciesAsync(
+                new Registry.ListAgenciesRequest { PageSize = 1000, PageToken = token, State = Common.LifecycleState.Active },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            count += page.Agencies.Count;
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        return count;
+    }
+
+    /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.Registry?.Address is null)
