@@ -188,6 +188,10 @@ public sealed class AuditSequencer : BackgroundService
                 AuditTelemetry.CommitConflicts.Add(1);
                 _logger.CommitConflict(attempt);
                 _state = null;
+
+                // Two sequencers that retry at once collide again: back off a random, growing while
+                // (wall-clock, not the TimeProvider, which a test may have frozen).
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 << Math.Min(attempt, 6))), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -217,6 +221,33 @@ public sealed class AuditSequencer : BackgroundService
     }
 
     private async Task<SequencerState> LoadStateAsync(CancellationToken cancellationToken)
+    {
+        // The tree state and its partial tiles are two reads: another sequencer may commit in
+        // between and replace the partial tiles the state named. Missing tiles are data loss only
+        // if the state is still the one that named them.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryLoadStateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (MeshException e) when (e.Reason == "AUDIT_TILE_MISSING" && attempt < 10)
+            {
+                if (!await StateMovedAsync(e, cancellationToken).ConfigureAwait(false))
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
+    private async Task<bool> StateMovedAsync(MeshException missing, CancellationToken cancellationToken)
+    {
+        var current = await _store.GetAsync(_keys.State, cancellationToken).ConfigureAwait(false);
+        return current is not null && (!missing.Metadata.TryGetValue("state_etag", out var named) || !string.Equals(current.ETag, named, StringComparison.Ordinal));
+    }
+
+    private async Task<SequencerState> TryLoadStateAsync(CancellationToken cancellationToken)
     {
         var item = await _store.GetAsync(_keys.State, cancellationToken).ConfigureAwait(false);
         if (item is null)
@@ -249,7 +280,10 @@ public sealed class AuditSequencer : BackgroundService
         {
             if (!found.TryGetValue(key, out var value))
             {
-                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_MISSING", $"The audit log of size {size} has no '{key}'.");
+                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_MISSING", $"The audit log of size {size} has no '{key}'.")
+                {
+                    Metadata = { ["state_etag"] = item.ETag },
+                };
             }
 
             if (level < 0)
