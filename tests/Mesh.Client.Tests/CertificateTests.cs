@@ -20,10 +20,12 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
 
         using var certificate = MeshCertificates.LoadPkcs12(path, Password);
         using var client = hub.Connect(agency, certificate);
-        var inbox = await client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
+        var act = () => client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
+
+        await act.Should().NotThrowAsync("the hub authenticates the loaded certificate as the agency");
 
         certificate.HasPrivateKey.Should().BeTrue();
-        inbox.Should().NotBeNull();
+        certificate.Thumbprint.Should().Be(agency.ClientCertificate.Thumbprint, "the file held the agency's own certificate");
     }
 
     [Fact]
@@ -46,10 +48,12 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
 
         using var certificate = MeshCertificates.LoadPem(certificatePath, keyPath, Password);
         using var client = hub.Connect(agency, certificate);
-        var inbox = await client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
+        var act = () => client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
+
+        await act.Should().NotThrowAsync("the hub authenticates the loaded certificate as the agency");
 
         File.ReadAllText(keyPath).Should().Contain("ENCRYPTED PRIVATE KEY");
-        inbox.Should().NotBeNull();
+        certificate.Thumbprint.Should().Be(agency.ClientCertificate.Thumbprint, "the file held the agency's own certificate");
     }
 
     [Fact]
@@ -61,9 +65,11 @@ public sealed class CertificateTests(HubFixture hub) : IDisposable
 
         using var certificate = MeshCertificates.Load(path);
         using var client = hub.Connect(agency, certificate);
-        var inbox = await client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
+        var act = () => client.ListInboxAsync(new ListInboxRequest { PageSize = 1 });
 
-        inbox.Should().NotBeNull();
+        await act.Should().NotThrowAsync("the hub authenticates the loaded certificate as the agency");
+
+        certificate.Thumbprint.Should().Be(agency.ClientCertificate.Thumbprint, "the file held the agency's own certificate");
     }
 
     [Fact]
