@@ -24,6 +24,7 @@ public sealed partial class HubSigningKey : IDisposable
 
     // The same for every signature: built once, not on each receipt.
     private readonly AsnEncodedData _signingCertificateV2;
+    private readonly CadesDetachedSigner? _signer;
 
     public HubSigningKey(SignatureOptions options, TimeProvider time, ILogger<HubSigningKey> logger, SignatureTelemetry? telemetry = null)
     {
@@ -36,12 +37,30 @@ public sealed partial class HubSigningKey : IDisposable
         }
 
         _signingCertificateV2 = SigningCertificateV2(_certificate);
+        _signer = CadesDetachedSigner.TryCreate(_certificate, _signingCertificateV2.RawData);
     }
 
     public X509Certificate2 Certificate => _certificate;
 
-    /// <summary>A detached CAdES-BES signature (content-type, message-digest, signing-time, ESS signing-certificate-v2) over <paramref name="content"/>.</summary>
+    /// <summary>
+    /// A detached CAdES-BES signature (content-type, message-digest, signing-time, ESS signing-certificate-v2)
+    /// over <paramref name="content"/>: a CMS SignedData (RFC 5652) with the hub certificate.
+    /// </summary>
+    /// <remarks>
+    /// Every accepted document gets one, so this is on the send path. For ECDSA and RSA keys the SignedData is
+    /// DER-encoded here with the key loaded once: <see cref="SignedCms.ComputeSignature(CmsSigner, bool)"/> fetches
+    /// the private key, signs, then verifies its own signature and re-decodes the message on every call, which
+    /// cost about seven times the signature itself. Other key types go through <see cref="SignedCms"/>. Tests
+    /// check the output with <see cref="SignedCms.CheckSignature(bool)"/>, the Mesh verifier and the openssl CLI.
+    /// </remarks>
     public byte[] Sign(ReadOnlySpan<byte> content)
+    {
+        var signature = _signer is null ? SignWithSignedCms(content) : _signer.Sign(content, _time.GetUtcNow());
+        _telemetry?.Signatures.Add(1);
+        return signature;
+    }
+
+    private byte[] SignWithSignedCms(ReadOnlySpan<byte> content)
     {
         var signedCms = new SignedCms(new ContentInfo(content.ToArray()), detached: true);
         var signer = new CmsSigner(SubjectIdentifierType.IssuerAndSerialNumber, _certificate)
@@ -52,11 +71,14 @@ public sealed partial class HubSigningKey : IDisposable
         signer.SignedAttributes.Add(new Pkcs9SigningTime(_time.GetUtcNow().UtcDateTime));
         signer.SignedAttributes.Add(_signingCertificateV2);
         signedCms.ComputeSignature(signer, silent: true);
-        _telemetry?.Signatures.Add(1);
         return signedCms.Encode();
     }
 
-    public void Dispose() => _certificate.Dispose();
+    public void Dispose()
+    {
+        _signer?.Dispose();
+        _certificate.Dispose();
+    }
 
     /// <summary>RFC 5035 §3: SigningCertificateV2 with one ESSCertIDv2 (SHA-256 default, so the AlgorithmIdentifier is omitted).</summary>
     public static AsnEncodedData SigningCertificateV2(X509Certificate2 certificate)
