@@ -77,6 +77,70 @@ public sealed class SequencerTests
     }
 
     [Fact]
+    public async Task AppendAsync_KeyUsedBefore_ReturnsFirstEntryAndAppendsNothing()
+    {
+        await using var harness = new AuditHarness();
+        var sequencer = await harness.StartSequencerAsync();
+        var first = await sequencer.AppendAsync(AuditHarness.Event(0, documentId: "d1"), "DOCUMENT_ACCEPTED/d1");
+        await sequencer.AppendAsync(AuditHarness.Event(1));
+
+        var again = await sequencer.AppendAsync(AuditHarness.Event(2, documentId: "d1"), "DOCUMENT_ACCEPTED/d1");
+        var other = await sequencer.AppendAsync(AuditHarness.Event(3, documentId: "d2"), "DOCUMENT_ACCEPTED/d2");
+
+        again.Index.Should().Be(first.Index);
+        again.LeafHash.Should().Equal(first.LeafHash);
+        other.Index.Should().Be(2, "a new key appends");
+        (await harness.Reader.GetSizeAsync()).Should().Be(3);
+        (await harness.Reader.GetEntriesAsync(0, 3)).Select(e => e.Event.Time).Should().NotContain(AuditHarness.Event(2).Time);
+        (await harness.Verifier().VerifyAsync()).IsValid.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AppendAsync_SameKeyTwiceInOneBatch_OneEntryBothGetIt()
+    {
+        await using var harness = new AuditHarness(batchDelay: TimeSpan.FromMilliseconds(50));
+        var sequencer = await harness.StartSequencerAsync();
+
+        var results = await Task.WhenAll(
+            sequencer.AppendAsync(AuditHarness.Event(0), "k"),
+            sequencer.AppendAsync(AuditHarness.Event(1), "k"),
+            sequencer.AppendAsync(AuditHarness.Event(2)));
+
+        results[0].Index.Should().Be(results[1].Index);
+        results[1].LeafHash.Should().Equal(results[0].LeafHash);
+        results[2].Index.Should().NotBe(results[0].Index);
+        (await harness.Reader.GetSizeAsync()).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task AppendAsync_KeyFromAnotherSequencer_FoundAfterRestart()
+    {
+        await using var harness = new AuditHarness();
+        var first = await harness.StartSequencerAsync();
+        var appended = await first.AppendAsync(AuditHarness.Event(0), "DOCUMENT_ACCEPTED/x");
+
+        // A second sequencer over the same store: the key was written with the entry, not kept in memory.
+        var second = await harness.StartSequencerAsync();
+        var repeat = await second.AppendAsync(AuditHarness.Event(1), "DOCUMENT_ACCEPTED/x");
+
+        repeat.Index.Should().Be(appended.Index);
+        repeat.TreeSize.Should().Be(1);
+        Checkpoint.Open(repeat.SignedCheckpoint, harness.PublishedKey, AuditHarness.Origin).Size.Should().Be(1);
+        (await harness.Reader.GetSizeAsync()).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task AppendAsync_KeyTooLong_Refused()
+    {
+        await using var harness = new AuditHarness();
+        var sequencer = await harness.StartSequencerAsync();
+
+        var act = () => sequencer.AppendAsync(AuditHarness.Event(0), new string('k', AuditSequencer.MaxIdempotencyKeyLength + 1));
+
+        (await act.Should().ThrowAsync<Mesh.Errors.MeshException>()).Which.Reason.Should().Be("IDEMPOTENCY_KEY_TOO_LONG");
+    }
+
+    [Fact]
     public async Task TwoSequencers_StaleOneAppends_GetsConflictRereadsAndNeverForks()
     {
         await using var harness = new AuditHarness();

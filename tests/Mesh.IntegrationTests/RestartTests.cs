@@ -1,4 +1,9 @@
+using Mesh.Audit.Infrastructure;
+using Mesh.Auditing;
 using Mesh.Contracts.Routing.V1;
+using Mesh.Routing.Infrastructure;
+using Mesh.State;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.IntegrationTests;
 
@@ -50,5 +55,32 @@ public sealed class RestartTests : IAsyncLifetime
         download.Package.DocumentId.Should().Be(first);
         download.Attachments.Should().HaveCount(2);
         trace.Recipients.Should().OnlyContain(r => r.DeliveryState != DeliveryState.Done);
+    }
+
+    [Fact]
+    public async Task SendDocument_RetryAfterCrashBeforeReceiptWasStored_SameAuditLeafAndOneAcceptedEntry()
+    {
+        await using var hub = await HubProcess.StartAsync(directory);
+        var a = await hub.EnrolAsync(HubFixture.A);
+        await hub.EnrolAsync(HubFixture.B);
+        using var clientA = new AgencyClient(a, hub.Channel(a.ClientCertificate));
+        var attachments = clientA.Package();
+        var manifest = clientA.Manifest([HubFixture.B], attachments);
+        var requestId = "crash-" + Guid.NewGuid().ToString("N");
+        var first = await clientA.SendAsync(manifest, attachments, requestId);
+
+        // What a crash between the audit append and the stored receipt leaves: the document, its audit entry, no receipt.
+        var store = hub.Services.GetRequiredService<IStateStore>();
+        var receiptKey = RoutingKeys.Receipt(first.Receipt.DocumentId);
+        var stored = await store.GetAsync(receiptKey);
+        await store.DeleteAsync(receiptKey, stored!.ETag);
+
+        var retried = await clientA.SendAsync(manifest, attachments, requestId);
+        var accepted = await hub.Services.GetRequiredService<AuditLogReader>().QueryAsync(
+            new AuditQuery { DocumentId = first.Receipt.DocumentId, Type = AuditEventTypes.DocumentAccepted }, 10, null);
+
+        retried.Receipt.DocumentId.Should().Be(first.Receipt.DocumentId);
+        retried.Receipt.AuditLeafIndex.Should().Be(first.Receipt.AuditLeafIndex).And.BeGreaterThanOrEqualTo(0);
+        accepted.Entries.Should().ContainSingle().Which.Index.Should().Be(first.Receipt.AuditLeafIndex);
     }
 }

@@ -42,7 +42,7 @@ public sealed class SequencerAuditTrail(AuditSequencer sequencer) : IAuditTrail
 {
     public async ValueTask<long> RecordAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
-        var result = await sequencer.AppendAsync(AuditEvent.FromRecord(record), cancellationToken).ConfigureAwait(false);
+        var result = await sequencer.AppendAsync(AuditEvent.FromRecord(record), record.IdempotencyKey, cancellationToken).ConfigureAwait(false);
         return result.Index;
     }
 }

@@ -18,6 +18,8 @@ public static class AuditTelemetry
 
     public static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("mesh.audit.batch.duration", "ms", "Time to integrate and commit one batch.");
 
+    public static readonly Counter<long> IdempotentRepeats = Meter.CreateCounter<long>("mesh.audit.idempotent_repeats", "{append}", "Appends answered with an earlier entry because their idempotency key was used before.");
+
     public static readonly Counter<long> CommitConflicts = Meter.CreateCounter<long>("mesh.audit.commit.conflicts", "{conflict}", "Batches retried because another sequencer moved the tree.");
 
     public static readonly Counter<long> VerificationProblems = Meter.CreateCounter<long>("mesh.audit.verify.problems", "{problem}", "Mismatches found by the log verifier.");

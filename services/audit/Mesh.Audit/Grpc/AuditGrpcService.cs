@@ -18,7 +18,12 @@ public sealed class AuditGrpcService(AuditSequencer sequencer, AuditLogReader re
     public override async Task<Proto.AppendResponse> Append(Proto.AppendRequest request, ServerCallContext context)
     {
         await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
-        var result = await sequencer.AppendAsync(AuditMapping.ToDomain(request.Event), context.CancellationToken).ConfigureAwait(false);
+        if (request.IdempotencyKey.Length > AuditSequencer.MaxIdempotencyKeyLength)
+        {
+            throw MeshException.Invalid("IDEMPOTENCY_KEY_TOO_LONG", "idempotency_key", $"at most {AuditSequencer.MaxIdempotencyKeyLength} characters");
+        }
+
+        var result = await sequencer.AppendAsync(AuditMapping.ToDomain(request.Event), request.IdempotencyKey, context.CancellationToken).ConfigureAwait(false);
         return new Proto.AppendResponse { LeafIndex = result.Index, LeafHash = ByteString.CopyFrom(result.LeafHash) };
     }
 

@@ -49,6 +49,10 @@ public sealed class AuditKeys(string prefix)
 
     public string ByLeafHashBucket(ReadOnlySpan<byte> leafHash) => $"{Prefix}idx/leaf/{leafHash[0]:x2}/";
 
+    /// <summary>An idempotency key of Append, by the SHA-256 of the key (keys are caller text of any shape).</summary>
+    public string Idempotency(string key) =>
+        $"{Prefix}idem/{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))}";
+
     public string StatsPrefix(DateOnly day) => $"{Prefix}stats/{Day(day)}/";
 
     public string Stats(DateOnly day, string organId) => StatsPrefix(day) + Escape(organId);

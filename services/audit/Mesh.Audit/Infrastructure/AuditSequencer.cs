@@ -57,9 +57,26 @@ public sealed class AuditSequencer : BackgroundService
     /// </summary>
     public long? IntegratedSize => Interlocked.Read(ref _integratedSize) is >= 0 and var size ? size : null;
 
+    /// <summary>Longest idempotency key accepted by <see cref="AppendAsync(AuditEvent, string?, CancellationToken)"/>.</summary>
+    public const int MaxIdempotencyKeyLength = 200;
+
     /// <summary>Appends one event; completes once it is durably integrated, with its leaf index.</summary>
-    public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    public Task<AppendResult> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+        AppendAsync(auditEvent, null, cancellationToken);
+
+    /// <summary>
+    /// Appends one event unless <paramref name="idempotencyKey"/> (optional) was used before: then the
+    /// result names the event appended with that key and nothing is appended. The key is recorded in the
+    /// same transaction as the entry, so a crash cannot separate them; keys of one batch are looked up
+    /// with one bulk read, and appends without a key cost nothing extra.
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(AuditEvent auditEvent, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
+        if (idempotencyKey is { Length: > MaxIdempotencyKeyLength })
+        {
+            throw MeshException.Invalid("IDEMPOTENCY_KEY_TOO_LONG", "idempotency_key", $"at most {MaxIdempotencyKeyLength} characters");
+        }
+
         var entry = AuditEventCodec.Encode(auditEvent);
 
         // Hashing here spreads it over the callers' threads; the sequencer thread only assembles.
@@ -68,7 +85,10 @@ public sealed class AuditSequencer : BackgroundService
             entry,
             MerkleHasher.HashLeaf(entry),
             auditEvent.DocumentId.Length > 0 ? Postings.DocumentHash(auditEvent.DocumentId) : null,
-            new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+            new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously))
+        {
+            IdempotencyKey = string.IsNullOrEmpty(idempotencyKey) ? null : _keys.Idempotency(idempotencyKey),
+        };
         try
         {
             await _channel.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
@@ -163,7 +183,14 @@ public sealed class AuditSequencer : BackgroundService
             try
             {
                 _state ??= await LoadStateAsync(cancellationToken).ConfigureAwait(false);
-                var plan = await PlanAsync(_state, batch, cancellationToken).ConfigureAwait(false);
+                var (fresh, repeats) = await SplitRepeatsAsync(batch, cancellationToken).ConfigureAwait(false);
+                if (fresh.Count == 0)
+                {
+                    await CompleteRepeatsAsync(repeats, [], null, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var plan = await PlanAsync(_state, fresh, cancellationToken).ConfigureAwait(false);
                 var etags = await _store.TransactAsync(plan.Operations, cancellationToken).ConfigureAwait(false);
                 _state = plan.NextState with { ETag = etags[^1] };
                 Interlocked.Exchange(ref _integratedSize, Math.Max(_state.Range.Size, Interlocked.Read(ref _integratedSize)));
@@ -172,12 +199,16 @@ public sealed class AuditSequencer : BackgroundService
                     _state.KnownAgencies.Add(name);
                 }
 
-                for (var i = 0; i < batch.Count; i++)
+                var results = new Dictionary<Pending, AppendResult>(fresh.Count, ReferenceEqualityComparer.Instance);
+                for (var i = 0; i < fresh.Count; i++)
                 {
-                    batch[i].Completion.TrySetResult(new AppendResult(plan.FirstIndex + i, plan.LeafHashes[i], _state.Range.Size, plan.SignedCheckpoint));
+                    var result = new AppendResult(plan.FirstIndex + i, plan.LeafHashes[i], _state.Range.Size, plan.SignedCheckpoint);
+                    results[fresh[i]] = result;
+                    fresh[i].Completion.TrySetResult(result);
                 }
 
-                AuditTelemetry.Appends.Add(batch.Count);
+                await CompleteRepeatsAsync(repeats, results, plan.SignedCheckpoint, cancellationToken).ConfigureAwait(false);
+                AuditTelemetry.Appends.Add(fresh.Count);
                 AuditTelemetry.BatchSize.Record(batch.Count);
                 AuditTelemetry.BatchDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds);
                 return;
@@ -338,6 +369,14 @@ public sealed class AuditSequencer : BackgroundService
         }
 
         PlanIndexes(batch, firstIndex, operations);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].IdempotencyKey is { } idempotencyKey)
+            {
+                // Guarded by the tree-state ETag like the rest of the batch: a sequencer that lost the race re-reads it.
+                operations.Add(StateOperation.Upsert(idempotencyKey, EncodeAppended(firstIndex + i, leafHashes[i])));
+            }
+        }
 
         var newAgencies = await PlanStatisticsAsync(state, batch, operations, cancellationToken).ConfigureAwait(false);
 
@@ -503,7 +542,90 @@ public sealed class AuditSequencer : BackgroundService
         return newAgencies;
     }
 
-    private sealed record Pending(AuditEvent Event, byte[] Entry, byte[] LeafHash, byte[]? DocumentHash, TaskCompletionSource<AppendResult> Completion);
+    /// <summary>
+    /// Splits a batch into the appends to make and the repeats of an idempotency key: used by an entry
+    /// already in the log (Earlier = its index and leaf hash) or by an append earlier in this batch (First).
+    /// </summary>
+    private async Task<(List<Pending> Fresh, List<Repeat> Repeats)> SplitRepeatsAsync(List<Pending> batch, CancellationToken cancellationToken)
+    {
+        if (!batch.Exists(static p => p.IdempotencyKey is not null))
+        {
+            return (batch, []);
+        }
+
+        var keys = batch.Where(p => p.IdempotencyKey is not null).Select(p => p.IdempotencyKey!).Distinct(StringComparer.Ordinal).ToList();
+        var stored = (await _store.GetBulkAsync(keys, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(i => i.Key, i => DecodeAppended(i.Value.Span), StringComparer.Ordinal);
+        var firstInBatch = new Dictionary<string, Pending>(StringComparer.Ordinal);
+        var fresh = new List<Pending>(batch.Count);
+        var repeats = new List<Repeat>();
+        foreach (var p in batch)
+        {
+            if (p.IdempotencyKey is not { } key)
+            {
+                fresh.Add(p);
+            }
+            else if (stored.TryGetValue(key, out var earlier))
+            {
+                repeats.Add(new Repeat(p, earlier, null));
+            }
+            else if (firstInBatch.TryGetValue(key, out var first))
+            {
+                repeats.Add(new Repeat(p, null, first));
+            }
+            else
+            {
+                firstInBatch[key] = p;
+                fresh.Add(p);
+            }
+        }
+
+        return (fresh, repeats);
+    }
+
+    private async Task CompleteRepeatsAsync(List<Repeat> repeats, Dictionary<Pending, AppendResult> results, string? signedCheckpoint, CancellationToken cancellationToken)
+    {
+        if (repeats.Count == 0)
+        {
+            return;
+        }
+
+        if (signedCheckpoint is null)
+        {
+            var checkpoint = await _store.GetAsync(_keys.Checkpoint, cancellationToken).ConfigureAwait(false);
+            signedCheckpoint = checkpoint is null ? "" : System.Text.Encoding.UTF8.GetString(checkpoint.Value.Span);
+        }
+
+        var size = _state?.Range.Size ?? 0;
+        foreach (var repeat in repeats)
+        {
+            var result = repeat.Earlier is { } earlier
+                ? new AppendResult(earlier.Index, earlier.LeafHash, size, signedCheckpoint)
+                : results[repeat.First!];
+            repeat.Pending.Completion.TrySetResult(result);
+        }
+
+        AuditTelemetry.IdempotentRepeats.Add(repeats.Count);
+    }
+
+    private static byte[] EncodeAppended(long index, byte[] leafHash)
+    {
+        var value = new byte[8 + leafHash.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(value, index);
+        leafHash.CopyTo(value, 8);
+        return value;
+    }
+
+    private static (long Index, byte[] LeafHash) DecodeAppended(ReadOnlySpan<byte> value) =>
+        (System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(value), value[8..].ToArray());
+
+    private sealed record Repeat(Pending Pending, (long Index, byte[] LeafHash)? Earlier, Pending? First);
+
+    private sealed record Pending(AuditEvent Event, byte[] Entry, byte[] LeafHash, byte[]? DocumentHash, TaskCompletionSource<AppendResult> Completion)
+    {
+        /// <summary>The state key of the append's idempotency key, or null.</summary>
+        public string? IdempotencyKey { get; init; }
+    }
 
     private sealed record SequencerState(
         CompactRange Range,

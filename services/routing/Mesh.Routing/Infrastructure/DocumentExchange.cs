@@ -447,6 +447,9 @@ internal sealed partial class DocumentExchange(
                     Counterparts = document.Recipients,
                     Digests = [document.ManifestSha256, .. document.Attachments.Select(a => a.Sha256)],
                     Detail = document.Late ? "late" : "",
+
+                    // A retry after a crash between this append and the stored receipt gets the same leaf, not a second entry.
+                    IdempotencyKey = AuditEventTypes.DocumentAccepted + "/" + document.Id,
                 },
                 cancellationToken).ConfigureAwait(false);
             var receipt = BuildReceipt(document, leaf);

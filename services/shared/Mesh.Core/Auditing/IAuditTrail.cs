@@ -28,6 +28,12 @@ public sealed record AuditRecord(string Type, DateTimeOffset Time, string ActorO
 
     /// <summary>W3C trace id of the request that caused it.</summary>
     public string TraceId { get; init; } = "";
+
+    /// <summary>
+    /// Optional (≤ 200 characters): at most one event is appended per key; recording again with a used key
+    /// returns the first event's leaf index and appends nothing (a retry after a crash cannot record a fact twice).
+    /// </summary>
+    public string IdempotencyKey { get; init; } = "";
 }
 
 /// <summary>The event types Mesh records (the audit proto's EventType, as stable strings).</summary>

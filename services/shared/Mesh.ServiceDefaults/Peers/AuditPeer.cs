@@ -46,7 +46,7 @@ public sealed class AuditPeer(PeerChannels channels, IOptions<PeerOptions> optio
         e.Digests.AddRange(record.Digests);
         try
         {
-            var response = await Client.AppendAsync(new Audit.AppendRequest { Event = e }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await Client.AppendAsync(new Audit.AppendRequest { Event = e, IdempotencyKey = record.IdempotencyKey }, cancellationToken: cancellationToken).ConfigureAwait(false);
             return response.LeafIndex;
         }
         catch (RpcException ex)
