@@ -185,11 +185,37 @@ function checkDapr(doc) {
 }
 // The app token wiring, read from the template text: the skeleton drops the if/range lines it lives in.
 // The sidecar sends the token from dapr.io/app-token-secret; the app must read the same Secret's "token"
-// key as APP_API_TOKEN and list its peers' app-ids, or every call through the sidecars is refused.
-check("Deployment template: dapr.appTokenSecret feeds the sidecar annotation, APP_API_TOKEN and the caller app-ids", () => {
-  const text = stripComments(readFileSync(path.join(templateDir, "deployment.yaml"), "utf8"));
-  assert(/dapr\.io\/app-token-secret: \{\{ \. \| quote \}\}/.test(text) && /with \$\.Values\.dapr\.appTokenSecret/.test(text), "no dapr.io/app-token-secret annotation from dapr.appTokenSecret");
-  assert(/name: APP_API_TOKEN\s+valueFrom: \{secretKeyRef: \{name: \{\{ \$\.Values\.dapr\.appTokenSecret \| quote \}\}, key: token\}\}/.test(text), "APP_API_TOKEN is not read from the dapr.appTokenSecret Secret's token key");
+// key as APP_API_TOKEN and list its peers' app-ids, or every call through the sidecars is refused. Both
+// name the Secret through one helper, which is the operator's dapr.appTokenSecret or the chart's own.
+const templateText = (f) => stripComments(readFileSync(path.join(templateDir, f), "utf8"));
+check("_helpers.tpl: mesh.daprAppTokenSecret is dapr.appTokenSecret, else <fullname>-dapr-app-token with dapr addressing", () => {
+  const body = templateText("_helpers.tpl").match(/define "mesh\.daprAppTokenSecret" -\}\}([\s\S]*?)\{\{- define /)?.[1];
+  assert(body, "no define \"mesh.daprAppTokenSecret\"");
+  const branches = body.split(/\{\{-? *else/);
+  assert(/if \.Values\.dapr\.appTokenSecret \}\}\s*\{\{- \.Values\.dapr\.appTokenSecret \}\}/.test(branches[0]), "the operator's dapr.appTokenSecret does not come first");
+  assert(
+    /if and \.Values\.dapr\.enabled \(eq \.Values\.addressing "dapr"\) \}\}\s*\{\{- printf "%s-dapr-app-token" \(include "mesh\.fullname" \.\) \}\}/.test(branches[1] ?? ""),
+    "without dapr.appTokenSecret, dapr addressing does not name <fullname>-dapr-app-token",
+  );
+});
+check("templates/dapr-app-token.yaml: a kept Secret named by mesh.daprAppTokenSecret, token from lookup else randAlphaNum 48", () => {
+  const text = templateText("dapr-app-token.yaml");
+  const docs = skeleton("dapr-app-token.yaml");
+  assert(docs.length === 1 && docs[0].kind === "Secret" && docs[0].apiVersion === "v1", "expected one v1 Secret");
+  assert(docs[0].metadata.annotations?.["helm.sh/resource-policy"] === "keep", "no helm.sh/resource-policy: keep (an uninstall would delete the token)");
+  assert(docs[0].data && "token" in docs[0].data, "no data.token");
+  // Made exactly when the helper's second branch names it: dapr addressing and no Secret of the operator's.
+  assert(/\{\{- if and \.Values\.dapr\.enabled \(eq \.Values\.addressing "dapr"\) \(not \.Values\.dapr\.appTokenSecret\) \}\}/.test(text), "not guarded by dapr addressing and an empty dapr.appTokenSecret");
+  assert(/\$name := include "mesh\.daprAppTokenSecret" \.\s/.test(text) && /^ {2}name: \{\{ \$name \}\}$/m.test(text), "the Secret is not named by mesh.daprAppTokenSecret");
+  assert(/\$previous := index \(lookup "v1" "Secret" \.Release\.Namespace \$name\) "data"/.test(text), "the existing Secret is not looked up (the token would change on every upgrade)");
+  assert(/^ {2}token: \{\{ index \$previous "token" \| default \(randAlphaNum 48 \| b64enc\) \| quote \}\}$/m.test(text), "token is not the existing one, else randAlphaNum 48");
+});
+check("Deployment template: the sidecar annotation and APP_API_TOKEN name mesh.daprAppTokenSecret; the caller app-ids", () => {
+  const text = templateText("deployment.yaml");
+  assert(!/\.Values\.dapr\.appTokenSecret/.test(text), "deployment.yaml reads dapr.appTokenSecret itself instead of through mesh.daprAppTokenSecret");
+  assert(/\{\{- with include "mesh\.daprAppTokenSecret" \$ \}\}\s*dapr\.io\/app-token-secret: \{\{ \. \| quote \}\}/.test(text), "no dapr.io/app-token-secret annotation from mesh.daprAppTokenSecret");
+  assert(/\$tokenSecret := include "mesh\.daprAppTokenSecret" \$/.test(text), "APP_API_TOKEN's Secret is not mesh.daprAppTokenSecret");
+  assert(/\{\{- if and \(eq \$\.Values\.addressing "dapr"\) \$tokenSecret \}\}\s*- name: APP_API_TOKEN\s+valueFrom: \{secretKeyRef: \{name: \{\{ \$tokenSecret \| quote \}\}, key: token\}\}/.test(text), "APP_API_TOKEN is not read from that Secret's token key with dapr addressing");
   assert(/name: Mesh__Endpoint__Internal__DaprCallerAppIds__\{\{ \$i \}\}/.test(text), "no Mesh__Endpoint__Internal__DaprCallerAppIds__<n>");
   assert(ciFiles.some((f) => readYaml(`charts/mesh/ci/${f}`)?.dapr?.appTokenSecret), "no ci/*-values.yaml sets dapr.appTokenSecret");
 });
@@ -217,6 +243,48 @@ check("Deployment template: Dapr annotations, gRPC probes, security context, /tm
 });
 
 // ---------------------------------------------------------------- helm, when present
+// mesh.fullname for the release "mesh" that the checks render.
+function fullname(values, release = "mesh") {
+  const cut = (n) => n.slice(0, 63).replace(/-+$/, "");
+  if (values.fullnameOverride) return cut(values.fullnameOverride);
+  const name = values.nameOverride || readYaml("charts/mesh/Chart.yaml").name;
+  return cut(release.includes(name) ? release : `${release}-${name}`);
+}
+// With dapr addressing every pod's sidecar and app read the token from one Secret: the operator's
+// dapr.appTokenSecret, else the one the chart makes (and only then). Otherwise no token is wired.
+function checkAppToken(docs, values) {
+  const daprAddressing = values.dapr.enabled && values.addressing === "dapr";
+  const own = values.dapr.appTokenSecret;
+  const chartMade = `${fullname(values)}-dapr-app-token`;
+  const expected = own || (daprAddressing ? chartMade : "");
+  const deployments = docs.filter((d) => d.kind === "Deployment");
+  assert(deployments.length > 0, "no Deployment rendered");
+  for (const dep of deployments) {
+    const id = dep.metadata.name;
+    const annotation = dep.spec.template.metadata.annotations?.["dapr.io/app-token-secret"];
+    assert(annotation === (values.dapr.enabled && expected ? expected : undefined), `${id}: dapr.io/app-token-secret is ${annotation}, expected ${expected || "none"}`);
+    const env = dep.spec.template.spec.containers[0].env ?? [];
+    const token = env.filter((e) => e.name === "APP_API_TOKEN");
+    const callers = env.filter((e) => e.name.startsWith("Mesh__Endpoint__Internal__DaprCallerAppIds__"));
+    if (daprAddressing) {
+      const ref = token[0]?.valueFrom?.secretKeyRef;
+      assert(token.length === 1 && ref?.name === expected && ref.key === "token", `${id}: APP_API_TOKEN is ${JSON.stringify(token)}, expected secretKeyRef ${expected}/token`);
+      assert(callers.length > 0, `${id}: no Mesh__Endpoint__Internal__DaprCallerAppIds__<n>`);
+    } else {
+      assert(token.length === 0 && callers.length === 0, `${id}: APP_API_TOKEN or caller app-ids without dapr addressing`);
+    }
+  }
+  const made = docs.filter((d) => d.kind === "Secret" && (d.metadata.name === chartMade || (own && d.metadata.name === own)));
+  if (daprAddressing && !own) {
+    assert(made.length === 1, `${made.length} Secrets named ${chartMade}, expected 1`);
+    const token = Buffer.from(made[0].data?.token ?? "", "base64").toString("latin1");
+    assert(/^[A-Za-z0-9]{48}$/.test(token), "data.token is not 48 random alphanumerics");
+    assert(made[0].metadata.annotations?.["helm.sh/resource-policy"] === "keep", "not kept on uninstall (helm.sh/resource-policy: keep)");
+    return `chart-made Secret ${chartMade}`;
+  }
+  assert(made.length === 0, `the chart made ${made.map((d) => d.metadata.name).join(", ")} although ${own ? `dapr.appTokenSecret names ${own}` : "there is no dapr addressing"}`);
+  return expected ? `the operator's Secret ${expected}` : "no token (no dapr addressing)";
+}
 // HELM names another helm binary (e.g. a pinned one); default: helm on PATH.
 const helmBin = process.env.HELM || "helm";
 const helm = spawnSync(helmBin, ["version", "--short"], { encoding: "utf8" });
@@ -262,18 +330,13 @@ if (helm.status === 0) {
             assert(c.resources?.requests && c.resources?.limits, "resources");
             assert(c.livenessProbe.grpc && c.readinessProbe.grpc && c.startupProbe.grpc, "gRPC probes");
           }
-          const values = coalesce(defaults, f ? readYaml(`charts/mesh/ci/${f}`) ?? {} : {});
-          const token = values.addressing === "dapr" && values.dapr.enabled ? values.dapr.appTokenSecret : "";
-          if (token) {
-            const env = spec.containers[0].env ?? [];
-            assert(doc.spec.template.metadata.annotations?.["dapr.io/app-token-secret"] === token, "no dapr.io/app-token-secret annotation");
-            assert(env.some((e) => e.name === "APP_API_TOKEN" && e.valueFrom?.secretKeyRef?.name === token && e.valueFrom.secretKeyRef.key === "token"), "APP_API_TOKEN not from the token Secret");
-            assert(env.filter((e) => e.name.startsWith("Mesh__Endpoint__Internal__DaprCallerAppIds__")).length > 0, "no caller app-ids");
-          }
         }
         return "kubernetes-models";
       });
     }
+    check(`Dapr app token: Secret, sidecar annotation and APP_API_TOKEN agree (${label})`, () =>
+      checkAppToken(docs, coalesce(defaults, f ? readYaml(`charts/mesh/ci/${f}`) ?? {} : {})),
+    );
   }
 } else {
   console.log("NOTE helm is not installed: the templates were NOT rendered, linted or validated against the Kubernetes schemas;");
