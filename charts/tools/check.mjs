@@ -1,4 +1,4 @@
-// Checks of charts/mesh, the service Dockerfiles and skaffold.yaml that need no docker and no
+// Checks of charts/mesh, the Dockerfile and skaffold.yaml that need no docker and no
 // cluster. With helm on PATH the chart is linted, rendered for every ci/*-values.yaml and each
 // manifest validated against the Kubernetes schemas (kubernetes-models, offline). Without helm the
 // templates are NOT rendered: values are validated against values.schema.json and the templates are
@@ -343,48 +343,86 @@ if (helm.status === 0) {
   console.log("     only the values, the schema and the static template checks above ran.");
 }
 
-// ---------------------------------------------------------------- Dockerfiles
+// ---------------------------------------------------------------- Dockerfile
+// One Dockerfile at the root builds every image; the build arguments PROJECT (the project's folder)
+// and APP (its assembly) say which, and ${PROJECT}/${APP}.csproj is what it restores and publishes.
 check(".dockerignore keeps bin/, obj/ and .git out of the build context", () => {
   const lines = read(".dockerignore").split("\n").map((l) => l.trim());
   for (const p of ["**/bin/", "**/obj/", ".git/"]) assert(lines.includes(p), `missing ${p}`);
 });
-for (const [name, dir] of Object.entries(PROJECTS)) {
-  const file = `${dir}/Dockerfile`;
-  check(`${file}: lints clean and follows the image rules`, () => {
-    assert(existsSync(path.join(root, file)), "missing");
-    const text = read(file);
-    const problems = lintDockerfile(text).filter((d) => d.severity === 1);
-    assert(problems.length === 0, problems.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join("\n"));
-    const project = `${dir}/${path.basename(dir)}.csproj`;
-    const restore = text.indexOf(`dotnet restore ${project}`);
-    const sources = text.lastIndexOf("COPY services/ services/");
-    assert(restore > 0 && restore < sources, "dotnet restore of the project must come before the sources are copied");
-    assert(/dotnet publish \S+ -c Release --no-restore/.test(text), "publish must be Release and --no-restore");
-    for (const m of text.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) assert(/:[\w.-]+$/.test(m[1]) && !m[1].endsWith(":latest"), `unpinned base image ${m[1]}`);
-    assert(/^USER \S+/m.test(text) && !/^USER (root|0)\b/m.test(text), "no non-root USER");
-    assert(/DOTNET_EnableDiagnostics=0/.test(text), "DOTNET_EnableDiagnostics=0 is not set");
-    assert(/^EXPOSE 7443$/m.test(text), "gRPC port not exposed");
-    assert(/^ENTRYPOINT \[/m.test(text), "ENTRYPOINT is not in exec form");
-    return existsSync(path.join(root, project)) ? "project present" : "project not on this branch yet";
-  });
-}
+const projectOf = (args) => `${args?.PROJECT}/${args?.APP}.csproj`;
+check("Dockerfile: lints clean and follows the image rules", () => {
+  const text = read("Dockerfile");
+  const problems = lintDockerfile(text).filter((d) => d.severity === 1);
+  assert(problems.length === 0, problems.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join("\n"));
+  const stages = text.split(/^FROM /m);
+  const build = stages.find((st) => /^\S+ AS build$/m.test(st.split("\n")[0])) ?? "";
+  const defaults = Object.fromEntries([...build.matchAll(/^ARG (PROJECT|APP)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+  assert(defaults.PROJECT && defaults.APP, "the build stage does not declare ARG PROJECT=... and ARG APP=...");
+  assert(existsSync(path.join(root, projectOf(defaults))), `the default ${projectOf(defaults)} does not exist`);
+  const restore = build.indexOf('RUN dotnet restore "${PROJECT}/${APP}.csproj"');
+  const sources = build.lastIndexOf("COPY services/ services/");
+  assert(restore > 0 && restore < sources, "dotnet restore of ${PROJECT}/${APP}.csproj must come before the sources are copied");
+  assert(/dotnet publish "\$\{PROJECT\}\/\$\{APP\}\.csproj" -c Release --no-restore -o \/app/.test(build), "publish of ${PROJECT}/${APP}.csproj must be Release, --no-restore, to /app");
+  for (const m of text.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) assert(/:[\w.-]+$/.test(m[1]) && !m[1].endsWith(":latest"), `unpinned base image ${m[1]}`);
+  const runtime = stages.at(-1);
+  assert(/^USER \S+/m.test(runtime) && !/^USER (root|0)\b/m.test(runtime), "no non-root USER");
+  assert(/DOTNET_EnableDiagnostics=0/.test(runtime), "DOTNET_EnableDiagnostics=0 is not set");
+  assert(/^EXPOSE 7443$/m.test(runtime), "gRPC port not exposed");
+  // ENTRYPOINT cannot expand ARG: it runs the link the build stage points at the project's apphost.
+  const entry = runtime.match(/^ENTRYPOINT \["\.\/([\w.-]+)"\]$/m)?.[1];
+  assert(entry, "ENTRYPOINT is not [\"./<file>\"] in exec form");
+  assert(/^WORKDIR \/app$/m.test(runtime) && build.includes(`ln -s "\${APP}" /app/${entry}`), `./${entry} is not a link to the apphost \${APP} in /app`);
+  return `default ${projectOf(defaults)}`;
+});
+check("no Dockerfile but the one at the root", () => {
+  const skip = new Set(["node_modules", "bin", "obj", ".git", "TestResults", ".mesh-data", "BenchmarkDotNet.Artifacts"]);
+  const found = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory() && !skip.has(e.name)) walk(rel);
+      else if (e.isFile() && /(^|\.)Dockerfile$|^Dockerfile\./.test(e.name) && rel !== "Dockerfile") found.push(rel);
+    }
+  };
+  walk(".");
+  assert(found.length === 0, `more Dockerfiles: ${found.join(", ")} (build them from the root Dockerfile with PROJECT and APP)`);
+});
 
 // ---------------------------------------------------------------- skaffold.yaml
+// Each artifact: the root Dockerfile, with PROJECT and APP naming an existing project, the one its
+// image name says (mesh-registry builds services/registry/Mesh.Registry).
+function artifactProblems(a) {
+  const dockerfile = path.resolve(root, a.context ?? ".", a.docker?.dockerfile ?? "Dockerfile");
+  const args = a.docker?.buildArgs;
+  const name = a.image.replace(/^mesh-/, "");
+  if (dockerfile !== path.join(root, "Dockerfile")) return [`${a.image}: builds ${path.relative(root, dockerfile)}, not the root Dockerfile`];
+  if (!args?.PROJECT || !args?.APP) return [`${a.image}: no buildArgs PROJECT and APP`];
+  if (!existsSync(path.join(root, projectOf(args)))) return [`${a.image}: ${projectOf(args)} does not exist`];
+  if (PROJECTS[name] !== args.PROJECT) return [`${a.image}: builds ${args.PROJECT}, expected ${PROJECTS[name] ?? "a Mesh project"}`];
+  return [];
+}
 check("skaffold.yaml is skaffold/v4beta*, builds the five images and deploys charts/mesh", () => {
   const docs = YAML.parseAllDocuments(read("skaffold.yaml"));
   for (const d of docs) assert(d.errors.length === 0, d.errors.map((e) => e.message).join("\n"));
   const cfg = docs[0].toJS();
   assert(/^skaffold\/v4beta\d+$/.test(cfg.apiVersion) && cfg.kind === "Config", `apiVersion ${cfg.apiVersion}`);
   const artifacts = cfg.build.artifacts;
-  for (const s of SERVICES) {
-    const a = artifacts.find((x) => x.image === `mesh-${s}`);
-    assert(a, `no artifact mesh-${s}`);
-    assert(existsSync(path.join(root, a.context ?? ".", a.docker.dockerfile)), `${a.docker.dockerfile} does not exist`);
-  }
+  for (const s of SERVICES) assert(artifacts.some((x) => x.image === `mesh-${s}`), `no artifact mesh-${s}`);
   const release = cfg.deploy.helm.releases[0];
   assert(path.resolve(root, release.chartPath) === chartDir, `chartPath ${release.chartPath}`);
   for (const p of ["dev", "debug"]) assert(cfg.profiles?.some((x) => x.name === p), `no ${p} profile`);
   return `${artifacts.length} artifacts`;
+});
+check("skaffold artifacts (each profile): the root Dockerfile, build args naming the image's project", () => {
+  const cfg = YAML.parse(read("skaffold.yaml"));
+  const sets = [["(none)", cfg.build.artifacts]];
+  for (const profile of cfg.profiles ?? [])
+    for (const patch of profile.patches ?? []) if (patch.path === "/build/artifacts") sets.push([profile.name, patch.value]);
+  assert(sets.some(([, set]) => set.some((a) => a.image === "mesh-hub")), "no profile builds mesh-hub");
+  const problems = sets.flatMap(([name, set]) => set.flatMap(artifactProblems).map((p) => `profile ${name}: ${p}`));
+  assert(problems.length === 0, problems.join("\n"));
+  return sets.map(([name, set]) => `${name}: ${set.length}`).join(", ");
 });
 check("skaffold values (each profile) match the chart schema", () => {
   const cfg = YAML.parse(read("skaffold.yaml"));
