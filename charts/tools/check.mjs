@@ -1,4 +1,4 @@
-// Checks of charts/mesh, the service Dockerfiles and skaffold.yaml that need no docker and no
+// Checks of charts/mesh, the Dockerfile and skaffold.yaml that need no docker and no
 // cluster. With helm on PATH the chart is linted, rendered for every ci/*-values.yaml and each
 // manifest validated against the Kubernetes schemas (kubernetes-models, offline). Without helm the
 // templates are NOT rendered: values are validated against values.schema.json and the templates are
@@ -185,11 +185,37 @@ function checkDapr(doc) {
 }
 // The app token wiring, read from the template text: the skeleton drops the if/range lines it lives in.
 // The sidecar sends the token from dapr.io/app-token-secret; the app must read the same Secret's "token"
-// key as APP_API_TOKEN and list its peers' app-ids, or every call through the sidecars is refused.
-check("Deployment template: dapr.appTokenSecret feeds the sidecar annotation, APP_API_TOKEN and the caller app-ids", () => {
-  const text = stripComments(readFileSync(path.join(templateDir, "deployment.yaml"), "utf8"));
-  assert(/dapr\.io\/app-token-secret: \{\{ \. \| quote \}\}/.test(text) && /with \$\.Values\.dapr\.appTokenSecret/.test(text), "no dapr.io/app-token-secret annotation from dapr.appTokenSecret");
-  assert(/name: APP_API_TOKEN\s+valueFrom: \{secretKeyRef: \{name: \{\{ \$\.Values\.dapr\.appTokenSecret \| quote \}\}, key: token\}\}/.test(text), "APP_API_TOKEN is not read from the dapr.appTokenSecret Secret's token key");
+// key as APP_API_TOKEN and list its peers' app-ids, or every call through the sidecars is refused. Both
+// name the Secret through one helper, which is the operator's dapr.appTokenSecret or the chart's own.
+const templateText = (f) => stripComments(readFileSync(path.join(templateDir, f), "utf8"));
+check("_helpers.tpl: mesh.daprAppTokenSecret is dapr.appTokenSecret, else <fullname>-dapr-app-token with dapr addressing", () => {
+  const body = templateText("_helpers.tpl").match(/define "mesh\.daprAppTokenSecret" -\}\}([\s\S]*?)\{\{- define /)?.[1];
+  assert(body, "no define \"mesh.daprAppTokenSecret\"");
+  const branches = body.split(/\{\{-? *else/);
+  assert(/if \.Values\.dapr\.appTokenSecret \}\}\s*\{\{- \.Values\.dapr\.appTokenSecret \}\}/.test(branches[0]), "the operator's dapr.appTokenSecret does not come first");
+  assert(
+    /if and \.Values\.dapr\.enabled \(eq \.Values\.addressing "dapr"\) \}\}\s*\{\{- printf "%s-dapr-app-token" \(include "mesh\.fullname" \.\) \}\}/.test(branches[1] ?? ""),
+    "without dapr.appTokenSecret, dapr addressing does not name <fullname>-dapr-app-token",
+  );
+});
+check("templates/dapr-app-token.yaml: a kept Secret named by mesh.daprAppTokenSecret, token from lookup else randAlphaNum 48", () => {
+  const text = templateText("dapr-app-token.yaml");
+  const docs = skeleton("dapr-app-token.yaml");
+  assert(docs.length === 1 && docs[0].kind === "Secret" && docs[0].apiVersion === "v1", "expected one v1 Secret");
+  assert(docs[0].metadata.annotations?.["helm.sh/resource-policy"] === "keep", "no helm.sh/resource-policy: keep (an uninstall would delete the token)");
+  assert(docs[0].data && "token" in docs[0].data, "no data.token");
+  // Made exactly when the helper's second branch names it: dapr addressing and no Secret of the operator's.
+  assert(/\{\{- if and \.Values\.dapr\.enabled \(eq \.Values\.addressing "dapr"\) \(not \.Values\.dapr\.appTokenSecret\) \}\}/.test(text), "not guarded by dapr addressing and an empty dapr.appTokenSecret");
+  assert(/\$name := include "mesh\.daprAppTokenSecret" \.\s/.test(text) && /^ {2}name: \{\{ \$name \}\}$/m.test(text), "the Secret is not named by mesh.daprAppTokenSecret");
+  assert(/\$previous := index \(lookup "v1" "Secret" \.Release\.Namespace \$name\) "data"/.test(text), "the existing Secret is not looked up (the token would change on every upgrade)");
+  assert(/^ {2}token: \{\{ index \$previous "token" \| default \(randAlphaNum 48 \| b64enc\) \| quote \}\}$/m.test(text), "token is not the existing one, else randAlphaNum 48");
+});
+check("Deployment template: the sidecar annotation and APP_API_TOKEN name mesh.daprAppTokenSecret; the caller app-ids", () => {
+  const text = templateText("deployment.yaml");
+  assert(!/\.Values\.dapr\.appTokenSecret/.test(text), "deployment.yaml reads dapr.appTokenSecret itself instead of through mesh.daprAppTokenSecret");
+  assert(/\{\{- with include "mesh\.daprAppTokenSecret" \$ \}\}\s*dapr\.io\/app-token-secret: \{\{ \. \| quote \}\}/.test(text), "no dapr.io/app-token-secret annotation from mesh.daprAppTokenSecret");
+  assert(/\$tokenSecret := include "mesh\.daprAppTokenSecret" \$/.test(text), "APP_API_TOKEN's Secret is not mesh.daprAppTokenSecret");
+  assert(/\{\{- if and \(eq \$\.Values\.addressing "dapr"\) \$tokenSecret \}\}\s*- name: APP_API_TOKEN\s+valueFrom: \{secretKeyRef: \{name: \{\{ \$tokenSecret \| quote \}\}, key: token\}\}/.test(text), "APP_API_TOKEN is not read from that Secret's token key with dapr addressing");
   assert(/name: Mesh__Endpoint__Internal__DaprCallerAppIds__\{\{ \$i \}\}/.test(text), "no Mesh__Endpoint__Internal__DaprCallerAppIds__<n>");
   assert(ciFiles.some((f) => readYaml(`charts/mesh/ci/${f}`)?.dapr?.appTokenSecret), "no ci/*-values.yaml sets dapr.appTokenSecret");
 });
@@ -217,6 +243,48 @@ check("Deployment template: Dapr annotations, gRPC probes, security context, /tm
 });
 
 // ---------------------------------------------------------------- helm, when present
+// mesh.fullname for the release "mesh" that the checks render.
+function fullname(values, release = "mesh") {
+  const cut = (n) => n.slice(0, 63).replace(/-+$/, "");
+  if (values.fullnameOverride) return cut(values.fullnameOverride);
+  const name = values.nameOverride || readYaml("charts/mesh/Chart.yaml").name;
+  return cut(release.includes(name) ? release : `${release}-${name}`);
+}
+// With dapr addressing every pod's sidecar and app read the token from one Secret: the operator's
+// dapr.appTokenSecret, else the one the chart makes (and only then). Otherwise no token is wired.
+function checkAppToken(docs, values) {
+  const daprAddressing = values.dapr.enabled && values.addressing === "dapr";
+  const own = values.dapr.appTokenSecret;
+  const chartMade = `${fullname(values)}-dapr-app-token`;
+  const expected = own || (daprAddressing ? chartMade : "");
+  const deployments = docs.filter((d) => d.kind === "Deployment");
+  assert(deployments.length > 0, "no Deployment rendered");
+  for (const dep of deployments) {
+    const id = dep.metadata.name;
+    const annotation = dep.spec.template.metadata.annotations?.["dapr.io/app-token-secret"];
+    assert(annotation === (values.dapr.enabled && expected ? expected : undefined), `${id}: dapr.io/app-token-secret is ${annotation}, expected ${expected || "none"}`);
+    const env = dep.spec.template.spec.containers[0].env ?? [];
+    const token = env.filter((e) => e.name === "APP_API_TOKEN");
+    const callers = env.filter((e) => e.name.startsWith("Mesh__Endpoint__Internal__DaprCallerAppIds__"));
+    if (daprAddressing) {
+      const ref = token[0]?.valueFrom?.secretKeyRef;
+      assert(token.length === 1 && ref?.name === expected && ref.key === "token", `${id}: APP_API_TOKEN is ${JSON.stringify(token)}, expected secretKeyRef ${expected}/token`);
+      assert(callers.length > 0, `${id}: no Mesh__Endpoint__Internal__DaprCallerAppIds__<n>`);
+    } else {
+      assert(token.length === 0 && callers.length === 0, `${id}: APP_API_TOKEN or caller app-ids without dapr addressing`);
+    }
+  }
+  const made = docs.filter((d) => d.kind === "Secret" && (d.metadata.name === chartMade || (own && d.metadata.name === own)));
+  if (daprAddressing && !own) {
+    assert(made.length === 1, `${made.length} Secrets named ${chartMade}, expected 1`);
+    const token = Buffer.from(made[0].data?.token ?? "", "base64").toString("latin1");
+    assert(/^[A-Za-z0-9]{48}$/.test(token), "data.token is not 48 random alphanumerics");
+    assert(made[0].metadata.annotations?.["helm.sh/resource-policy"] === "keep", "not kept on uninstall (helm.sh/resource-policy: keep)");
+    return `chart-made Secret ${chartMade}`;
+  }
+  assert(made.length === 0, `the chart made ${made.map((d) => d.metadata.name).join(", ")} although ${own ? `dapr.appTokenSecret names ${own}` : "there is no dapr addressing"}`);
+  return expected ? `the operator's Secret ${expected}` : "no token (no dapr addressing)";
+}
 // HELM names another helm binary (e.g. a pinned one); default: helm on PATH.
 const helmBin = process.env.HELM || "helm";
 const helm = spawnSync(helmBin, ["version", "--short"], { encoding: "utf8" });
@@ -262,66 +330,99 @@ if (helm.status === 0) {
             assert(c.resources?.requests && c.resources?.limits, "resources");
             assert(c.livenessProbe.grpc && c.readinessProbe.grpc && c.startupProbe.grpc, "gRPC probes");
           }
-          const values = coalesce(defaults, f ? readYaml(`charts/mesh/ci/${f}`) ?? {} : {});
-          const token = values.addressing === "dapr" && values.dapr.enabled ? values.dapr.appTokenSecret : "";
-          if (token) {
-            const env = spec.containers[0].env ?? [];
-            assert(doc.spec.template.metadata.annotations?.["dapr.io/app-token-secret"] === token, "no dapr.io/app-token-secret annotation");
-            assert(env.some((e) => e.name === "APP_API_TOKEN" && e.valueFrom?.secretKeyRef?.name === token && e.valueFrom.secretKeyRef.key === "token"), "APP_API_TOKEN not from the token Secret");
-            assert(env.filter((e) => e.name.startsWith("Mesh__Endpoint__Internal__DaprCallerAppIds__")).length > 0, "no caller app-ids");
-          }
         }
         return "kubernetes-models";
       });
     }
+    check(`Dapr app token: Secret, sidecar annotation and APP_API_TOKEN agree (${label})`, () =>
+      checkAppToken(docs, coalesce(defaults, f ? readYaml(`charts/mesh/ci/${f}`) ?? {} : {})),
+    );
   }
 } else {
   console.log("NOTE helm is not installed: the templates were NOT rendered, linted or validated against the Kubernetes schemas;");
   console.log("     only the values, the schema and the static template checks above ran.");
 }
 
-// ---------------------------------------------------------------- Dockerfiles
+// ---------------------------------------------------------------- Dockerfile
+// One Dockerfile at the root builds every image; the build arguments PROJECT (the project's folder)
+// and APP (its assembly) say which, and ${PROJECT}/${APP}.csproj is what it restores and publishes.
 check(".dockerignore keeps bin/, obj/ and .git out of the build context", () => {
   const lines = read(".dockerignore").split("\n").map((l) => l.trim());
   for (const p of ["**/bin/", "**/obj/", ".git/"]) assert(lines.includes(p), `missing ${p}`);
 });
-for (const [name, dir] of Object.entries(PROJECTS)) {
-  const file = `${dir}/Dockerfile`;
-  check(`${file}: lints clean and follows the image rules`, () => {
-    assert(existsSync(path.join(root, file)), "missing");
-    const text = read(file);
-    const problems = lintDockerfile(text).filter((d) => d.severity === 1);
-    assert(problems.length === 0, problems.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join("\n"));
-    const project = `${dir}/${path.basename(dir)}.csproj`;
-    const restore = text.indexOf(`dotnet restore ${project}`);
-    const sources = text.lastIndexOf("COPY services/ services/");
-    assert(restore > 0 && restore < sources, "dotnet restore of the project must come before the sources are copied");
-    assert(/dotnet publish \S+ -c Release --no-restore/.test(text), "publish must be Release and --no-restore");
-    for (const m of text.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) assert(/:[\w.-]+$/.test(m[1]) && !m[1].endsWith(":latest"), `unpinned base image ${m[1]}`);
-    assert(/^USER \S+/m.test(text) && !/^USER (root|0)\b/m.test(text), "no non-root USER");
-    assert(/DOTNET_EnableDiagnostics=0/.test(text), "DOTNET_EnableDiagnostics=0 is not set");
-    assert(/^EXPOSE 7443$/m.test(text), "gRPC port not exposed");
-    assert(/^ENTRYPOINT \[/m.test(text), "ENTRYPOINT is not in exec form");
-    return existsSync(path.join(root, project)) ? "project present" : "project not on this branch yet";
-  });
-}
+const projectOf = (args) => `${args?.PROJECT}/${args?.APP}.csproj`;
+check("Dockerfile: lints clean and follows the image rules", () => {
+  const text = read("Dockerfile");
+  const problems = lintDockerfile(text).filter((d) => d.severity === 1);
+  assert(problems.length === 0, problems.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join("\n"));
+  const stages = text.split(/^FROM /m);
+  const build = stages.find((st) => /^\S+ AS build$/m.test(st.split("\n")[0])) ?? "";
+  const defaults = Object.fromEntries([...build.matchAll(/^ARG (PROJECT|APP)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+  assert(defaults.PROJECT && defaults.APP, "the build stage does not declare ARG PROJECT=... and ARG APP=...");
+  assert(existsSync(path.join(root, projectOf(defaults))), `the default ${projectOf(defaults)} does not exist`);
+  const restore = build.indexOf('RUN dotnet restore "${PROJECT}/${APP}.csproj"');
+  const sources = build.lastIndexOf("COPY services/ services/");
+  assert(restore > 0 && restore < sources, "dotnet restore of ${PROJECT}/${APP}.csproj must come before the sources are copied");
+  assert(/dotnet publish "\$\{PROJECT\}\/\$\{APP\}\.csproj" -c Release --no-restore -o \/app/.test(build), "publish of ${PROJECT}/${APP}.csproj must be Release, --no-restore, to /app");
+  for (const m of text.matchAll(/^ARG \w+_IMAGE=(\S+)$/gm)) assert(/:[\w.-]+$/.test(m[1]) && !m[1].endsWith(":latest"), `unpinned base image ${m[1]}`);
+  const runtime = stages.at(-1);
+  assert(/^USER \S+/m.test(runtime) && !/^USER (root|0)\b/m.test(runtime), "no non-root USER");
+  assert(/DOTNET_EnableDiagnostics=0/.test(runtime), "DOTNET_EnableDiagnostics=0 is not set");
+  assert(/^EXPOSE 7443$/m.test(runtime), "gRPC port not exposed");
+  // ENTRYPOINT cannot expand ARG: it runs the link the build stage points at the project's apphost.
+  const entry = runtime.match(/^ENTRYPOINT \["\.\/([\w.-]+)"\]$/m)?.[1];
+  assert(entry, "ENTRYPOINT is not [\"./<file>\"] in exec form");
+  assert(/^WORKDIR \/app$/m.test(runtime) && build.includes(`ln -s "\${APP}" /app/${entry}`), `./${entry} is not a link to the apphost \${APP} in /app`);
+  return `default ${projectOf(defaults)}`;
+});
+check("no Dockerfile but the one at the root", () => {
+  const skip = new Set(["node_modules", "bin", "obj", ".git", "TestResults", ".mesh-data", "BenchmarkDotNet.Artifacts"]);
+  const found = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory() && !skip.has(e.name)) walk(rel);
+      else if (e.isFile() && /(^|\.)Dockerfile$|^Dockerfile\./.test(e.name) && rel !== "Dockerfile") found.push(rel);
+    }
+  };
+  walk(".");
+  assert(found.length === 0, `more Dockerfiles: ${found.join(", ")} (build them from the root Dockerfile with PROJECT and APP)`);
+});
 
 // ---------------------------------------------------------------- skaffold.yaml
+// Each artifact: the root Dockerfile, with PROJECT and APP naming an existing project, the one its
+// image name says (mesh-registry builds services/registry/Mesh.Registry).
+function artifactProblems(a) {
+  const dockerfile = path.resolve(root, a.context ?? ".", a.docker?.dockerfile ?? "Dockerfile");
+  const args = a.docker?.buildArgs;
+  const name = a.image.replace(/^mesh-/, "");
+  if (dockerfile !== path.join(root, "Dockerfile")) return [`${a.image}: builds ${path.relative(root, dockerfile)}, not the root Dockerfile`];
+  if (!args?.PROJECT || !args?.APP) return [`${a.image}: no buildArgs PROJECT and APP`];
+  if (!existsSync(path.join(root, projectOf(args)))) return [`${a.image}: ${projectOf(args)} does not exist`];
+  if (PROJECTS[name] !== args.PROJECT) return [`${a.image}: builds ${args.PROJECT}, expected ${PROJECTS[name] ?? "a Mesh project"}`];
+  return [];
+}
 check("skaffold.yaml is skaffold/v4beta*, builds the five images and deploys charts/mesh", () => {
   const docs = YAML.parseAllDocuments(read("skaffold.yaml"));
   for (const d of docs) assert(d.errors.length === 0, d.errors.map((e) => e.message).join("\n"));
   const cfg = docs[0].toJS();
   assert(/^skaffold\/v4beta\d+$/.test(cfg.apiVersion) && cfg.kind === "Config", `apiVersion ${cfg.apiVersion}`);
   const artifacts = cfg.build.artifacts;
-  for (const s of SERVICES) {
-    const a = artifacts.find((x) => x.image === `mesh-${s}`);
-    assert(a, `no artifact mesh-${s}`);
-    assert(existsSync(path.join(root, a.context ?? ".", a.docker.dockerfile)), `${a.docker.dockerfile} does not exist`);
-  }
+  for (const s of SERVICES) assert(artifacts.some((x) => x.image === `mesh-${s}`), `no artifact mesh-${s}`);
   const release = cfg.deploy.helm.releases[0];
   assert(path.resolve(root, release.chartPath) === chartDir, `chartPath ${release.chartPath}`);
   for (const p of ["dev", "debug"]) assert(cfg.profiles?.some((x) => x.name === p), `no ${p} profile`);
   return `${artifacts.length} artifacts`;
+});
+check("skaffold artifacts (each profile): the root Dockerfile, build args naming the image's project", () => {
+  const cfg = YAML.parse(read("skaffold.yaml"));
+  const sets = [["(none)", cfg.build.artifacts]];
+  for (const profile of cfg.profiles ?? [])
+    for (const patch of profile.patches ?? []) if (patch.path === "/build/artifacts") sets.push([profile.name, patch.value]);
+  assert(sets.some(([, set]) => set.some((a) => a.image === "mesh-hub")), "no profile builds mesh-hub");
+  const problems = sets.flatMap(([name, set]) => set.flatMap(artifactProblems).map((p) => `profile ${name}: ${p}`));
+  assert(problems.length === 0, problems.join("\n"));
+  return sets.map(([name, set]) => `${name}: ${set.length}`).join(", ");
 });
 check("skaffold values (each profile) match the chart schema", () => {
   const cfg = YAML.parse(read("skaffold.yaml"));

@@ -38,7 +38,13 @@ public sealed class ClusterLayout
     /// <summary>Every key and stream of this run lives under it; deleted at the end.</summary>
     public string RedisPrefix { get; } = "mesh-test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public const string RedisConnection = "127.0.0.1:6379";
+    /// <summary>
+    /// The Redis every run shares: <c>MESH_TEST_REDIS</c> (a StackExchange.Redis configuration string such as
+    /// <c>127.0.0.1:6380</c> or <c>redis.test:6379,password=…</c>), else <c>127.0.0.1:6379</c>. The tests do not start
+    /// a server: <c>.ci/run</c> or the developer does (README, test prerequisites).
+    /// </summary>
+    public static string RedisConnection { get; } =
+        Environment.GetEnvironmentVariable("MESH_TEST_REDIS") is { Length: > 0 } configured ? configured : "127.0.0.1:6379";
 
     public Dictionary<string, int> Ports { get; } = new(StringComparer.Ordinal);
 

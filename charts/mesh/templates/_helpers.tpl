@@ -81,6 +81,17 @@ app.kubernetes.io/component: {{ .name }}
 {{- if include "mesh.publicTls" . }}{{ $svc.internalPort }}{{ else }}{{ $svc.port }}{{ end }}
 {{- end }}
 
+{{/* The Secret (key "token") with Dapr's app API token: dapr.appTokenSecret when set, else, with dapr
+     addressing, the one the chart creates (dapr-app-token.yaml); "" when there is none. The sidecar
+     annotation and the app's APP_API_TOKEN both name it, so the two halves cannot point at different Secrets. */}}
+{{- define "mesh.daprAppTokenSecret" -}}
+{{- if .Values.dapr.appTokenSecret }}
+{{- .Values.dapr.appTokenSecret }}
+{{- else if and .Values.dapr.enabled (eq .Values.addressing "dapr") }}
+{{- printf "%s-dapr-app-token" (include "mesh.fullname" .) }}
+{{- end }}
+{{- end }}
+
 {{- define "mesh.daprEnabled" -}}
 {{- if .Values.dapr.enabled }}true{{ end }}
 {{- end }}

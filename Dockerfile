@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# The storage service: content-addressed chunked blobs.
-# Build from the repository root: docker build -f services/storage/Mesh.Storage/Dockerfile .
+# Every Mesh image: one of the five services, or the all-in-one hub (the default). Build from the
+# repository root, naming the project's folder and its assembly (skaffold.yaml has all six):
+#   docker build -t mesh-hub .
+#   docker build --build-arg PROJECT=services/registry/Mesh.Registry --build-arg APP=Mesh.Registry -t mesh-registry .
 # Tags are pinned to the .NET 10 line; release builds pin digests with --build-arg.
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 # chiseled: no shell, no package manager, non-root "app" user (UID 1654). "extra" adds ICU and
@@ -8,20 +10,26 @@ ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled-extra
 
 # Only the project files survive here, so the restore layer below is reused until a project
-# file or a package version changes, whichever project the service references.
+# file or a package version changes, whichever project the image's project references.
 FROM ${SDK_IMAGE} AS projects
 WORKDIR /src
 COPY services/ services/
 RUN find services -type f ! -name '*.csproj' ! -name '*.props' ! -name '*.targets' -delete
 
 FROM ${SDK_IMAGE} AS build
+# The project is ${PROJECT}/${APP}.csproj, so a folder and an assembly that disagree fail the restore.
+ARG PROJECT=services/Mesh.Hub
+ARG APP=Mesh.Hub
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY protos/ protos/
 COPY --from=projects /src/services/ services/
-RUN dotnet restore services/storage/Mesh.Storage/Mesh.Storage.csproj
+RUN dotnet restore "${PROJECT}/${APP}.csproj"
 COPY services/ services/
-RUN dotnet publish services/storage/Mesh.Storage/Mesh.Storage.csproj -c Release --no-restore -o /app \
+# ENTRYPOINT cannot expand a build argument: a fixed link names the project's apphost, which finds
+# its assembly through its own resolved path (/app).
+RUN dotnet publish "${PROJECT}/${APP}.csproj" -c Release --no-restore -o /app \
+ && ln -s "${APP}" /app/entrypoint \
  && mkdir -p /data
 
 FROM ${RUNTIME_IMAGE}
@@ -39,4 +47,4 @@ COPY --from=build /app ./
 COPY --from=build --chown=$APP_UID:$APP_UID /data /var/lib/mesh
 USER $APP_UID
 EXPOSE 7443
-ENTRYPOINT ["./Mesh.Storage"]
+ENTRYPOINT ["./entrypoint"]
