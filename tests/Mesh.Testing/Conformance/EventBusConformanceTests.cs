@@ -145,6 +145,29 @@ public abstract class EventBusConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PublishAllAsync_EventsOnTwoTopics_EachSubscriberGetsItsTopicsEventsIntact()
+    {
+        const string Other = Topic + ".other";
+        var host = await StartAsync(Subscribe<RecordingHandler<GroupA>>("group-a"), Subscribe<RecordingHandler<GroupB>>("group-b", topic: Other));
+        var onTopic = Enumerable.Range(0, 3).Select(i => NewEvent(payload: $"delivery {i}") with { Subject = $"agency-{i}" }).ToList();
+        var onOther = NewEvent(payload: "accepted") with { Topic = Other, TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+
+        await Bus(host).PublishAllAsync([onTopic[0], onOther, onTopic[1], onTopic[2]]);
+
+        await Probe.WaitUntilAsync(
+            p => onTopic.All(e => p.Count(RecordingHandler<GroupA>.Name, e.Id) >= 1) && p.Count(RecordingHandler<GroupB>.Name, onOther.Id) >= 1,
+            "every event reaches the subscriber of its topic");
+        Probe.DistinctCount(RecordingHandler<GroupA>.Name).Should().Be(3);
+        Probe.DistinctCount(RecordingHandler<GroupB>.Name).Should().Be(1);
+        foreach (var expected in onTopic)
+        {
+            ShouldBeSameEvent(Probe.For(RecordingHandler<GroupA>.Name).First(d => d.Event.Id == expected.Id).Event, expected);
+        }
+
+        ShouldBeSameEvent(Probe.For(RecordingHandler<GroupB>.Name)[0].Event, onOther);
+    }
+
+    [Fact]
     public async Task PublishAsync_TwoConsumerGroups_EachGroupGetsEveryEvent()
     {
         var host = await StartAsync(Subscribe<RecordingHandler<GroupA>>("group-a"), Subscribe<RecordingHandler<GroupB>>("group-b"));

@@ -135,14 +135,13 @@ internal sealed partial class DocumentExchange(
         await CommitAsync(document, target, codeKey, requestKey, cancellationToken).ConfigureAwait(false);
         stage.End("commit");
 
-        // The commit is durable: wake-up events go out while the receipt is made, and the
-        // document.accepted event is written alongside the receipt (one commit, not three in a row).
-        var deliveryEvents = PublishDeliveriesAsync(document, cancellationToken);
+        // The commit is durable and has woken this process's watchers. The events of the send — one
+        // delivery.created per recipient, document.accepted with the receipt, document.revoked for a
+        // notice — are published together while the receipt is stored: one outbox write, not one each.
         var (receipt, receiptRecord) = await CompleteReceiptAsync(
             document,
-            bytes => PublishAsync(RoutingTopics.DocumentAccepted, document.Id, document.Id, bytes, cancellationToken),
+            bytes => PublishAllAsync(SendEvents(document, bytes), cancellationToken),
             cancellationToken).ConfigureAwait(false);
-        await deliveryEvents.ConfigureAwait(false);
         stage.End("receipt");
         RoutingTelemetry.DocumentsAccepted.Add(1);
         if (late)
@@ -492,41 +491,55 @@ internal sealed partial class DocumentExchange(
         BusinessType = (BusinessType)d.BusinessType,
     };
 
-    private Task PublishDeliveriesAsync(DocumentRecord document, CancellationToken cancellationToken)
+    private List<CloudEvent> SendEvents(DocumentRecord document, byte[] receipt)
     {
         var summary = RoutingViews.Summary(document);
-        var publishes = new List<Task>();
+        var events = new List<CloudEvent>(document.Recipients.Count + 2);
         foreach (var recipient in document.Recipients)
         {
             var item = new InboxItem { Kind = InboxItemKind.Document, ItemId = RoutingKeys.DeliveryId(document.Id, recipient), Document = summary, DeliveryState = Contracts.Routing.V1.DeliveryState.Pending };
-            publishes.Add(PublishAsync(RoutingTopics.DeliveryCreated, item.ItemId, recipient, item.ToByteArray(), cancellationToken));
+            events.Add(NewEvent(RoutingTopics.DeliveryCreated, item.ItemId, recipient, item.ToByteArray()));
         }
 
         if (document.BusinessType != (int)BusinessType.New)
         {
-            publishes.Add(PublishAsync(RoutingTopics.DocumentRevoked, document.Id, document.TargetDocumentId, summary.ToByteArray(), cancellationToken));
+            events.Add(NewEvent(RoutingTopics.DocumentRevoked, document.Id, document.TargetDocumentId, summary.ToByteArray()));
         }
 
-        return Task.WhenAll(publishes);
+        events.Add(NewEvent(RoutingTopics.DocumentAccepted, document.Id, document.Id, receipt));
+        return events;
     }
 
-    /// <summary>Publishes one event; the stored state is already committed, so a failing bus is logged, not fatal.</summary>
-    public async Task PublishAsync(string topic, string id, string subject, byte[] data, CancellationToken cancellationToken)
-    {
-        var cloudEvent = new CloudEvent($"{topic}:{id}", Source, "mesh." + topic, topic, data)
+    private CloudEvent NewEvent(string topic, string id, string subject, byte[] data) =>
+        new($"{topic}:{id}", Source, "mesh." + topic, topic, data)
         {
             Time = time.GetUtcNow(),
             Subject = subject,
             TraceParent = Activity.Current?.Id,
             TraceState = Activity.Current?.TraceStateString,
         };
+
+    /// <summary>Publishes one event; the stored state is already committed, so a failing bus is logged, not fatal.</summary>
+    public Task PublishAsync(string topic, string id, string subject, byte[] data, CancellationToken cancellationToken) =>
+        PublishAllAsync([NewEvent(topic, id, subject, data)], cancellationToken);
+
+    /// <summary>Publishes events together; the stored state is already committed, so a failing bus is logged, not fatal.</summary>
+    private async Task PublishAllAsync(List<CloudEvent> events, CancellationToken cancellationToken)
+    {
         try
         {
-            await bus.PublishAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
+            if (events.Count == 1)
+            {
+                await bus.PublishAsync(events[0], cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await bus.PublishAllAsync(events, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is MeshException or IOException or InvalidOperationException)
         {
-            LogPublishFailed(logger, e, topic, id);
+            LogPublishFailed(logger, e, events[0].Topic, string.Join(", ", events.Select(c => c.Id)));
         }
     }
 

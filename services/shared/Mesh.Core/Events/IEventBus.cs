@@ -38,6 +38,23 @@ public interface IEventBus
 {
     /// <summary>Publishes one event durably.</summary>
     ValueTask PublishAsync(CloudEvent cloudEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Publishes several events (any topics) durably; returns once all are. Backends that can make them
+    /// durable in one write do (the embedded outbox: one group-committed transaction); the others publish
+    /// them concurrently. If it throws, any subset may have been published.
+    /// </summary>
+    async ValueTask PublishAllAsync(IReadOnlyList<CloudEvent> cloudEvents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cloudEvents);
+        var publishes = new Task[cloudEvents.Count];
+        for (var i = 0; i < cloudEvents.Count; i++)
+        {
+            publishes[i] = PublishAsync(cloudEvents[i], cancellationToken).AsTask();
+        }
+
+        await Task.WhenAll(publishes).ConfigureAwait(false);
+    }
 }
 
 /// <summary>Handles the events of one subscription. Must be idempotent (see <see cref="CloudEvent.Id"/>).</summary>
