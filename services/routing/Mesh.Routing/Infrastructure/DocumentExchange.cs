@@ -141,7 +141,8 @@ internal sealed partial class DocumentExchange(
         var (receipt, receiptRecord) = await CompleteReceiptAsync(
             document,
             bytes => PublishAllAsync(SendEvents(document, bytes), cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            justCommitted: true).ConfigureAwait(false);
         stage.End("receipt");
         RoutingTelemetry.DocumentsAccepted.Add(1);
         if (late)
@@ -431,11 +432,13 @@ internal sealed partial class DocumentExchange(
     /// <paramref name="alongside"/> runs with the new receipt's bytes while they are being stored
     /// (only when this call makes the receipt). Should a concurrent retry store its receipt first,
     /// that one is returned; both are valid hub-signed receipts of the same acceptance.
+    /// <paramref name="justCommitted"/>: the caller committed the document itself a moment ago, so
+    /// no receipt is looked for first (a concurrent retry that stored one wins at the create-only write).
     /// </summary>
-    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, Func<byte[], Task>? alongside, CancellationToken cancellationToken)
+    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, Func<byte[], Task>? alongside, CancellationToken cancellationToken, bool justCommitted = false)
     {
         var key = RoutingKeys.Receipt(document.Id);
-        var existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var existing = justCommitted ? null : await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
         if (existing is null)
         {
             var leaf = await RecordAuditAsync(
