@@ -48,6 +48,7 @@ public sealed class UploadResumeTests(HubFixture hub)
 
         status.ManifestSha256.Should().Equal(SHA256.HashData(manifest.ToByteArray()));
         status.Attachments.Select(a => a.Size).Should().Equal(attachments.Select(a => (long)a.Content.Length));
+        offsets[0].Should().Be(attachments[0].Content.Length, "the main document was stored whole before the break: the resume leaves it out and the hub verifies its PDF signatures from storage");
         offsets[1].Should().BeGreaterThanOrEqualTo(MiB, "at least one whole storage chunk had been read before the stream broke").And.BeLessThan(Size);
         (offsets[1] % MiB).Should().Be(0, "the hub stages whole storage chunks");
         status.ExpireTime.ToDateTimeOffset().Should().BeCloseTo(DateTimeOffset.UtcNow.AddHours(24), TimeSpan.FromMinutes(5));
