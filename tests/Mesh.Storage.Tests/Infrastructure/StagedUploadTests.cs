@@ -207,6 +207,29 @@ public sealed class StagedUploadTests : IDisposable
     }
 
     [Fact]
+    public async Task PutAsync_StagingCollectedWhileBeingResumed_RefusedWithStagingLostAndNoBlob()
+    {
+        var content = Random(3 * MiB, seed: 29);
+        await InterruptAsync("send/a/15/0", content, brokenAfter: (2 * MiB) + 10);
+
+        async IAsyncEnumerable<ReadOnlyMemory<byte>> CollectedMeanwhile()
+        {
+            // The resume has read the staged prefix back; the staging time passes and the collector runs.
+            _time.Advance(Ttl + TimeSpan.FromMinutes(1));
+            (await _collector.CollectAsync(CancellationToken.None)).ChunksDeleted.Should().Be(2);
+            await foreach (var segment in Segments(content[(2 * MiB)..]))
+            {
+                yield return segment;
+            }
+        }
+
+        var act = async () => await _storage.PutAsync(CollectedMeanwhile(), Resuming("send/a/15/0", content, from: 2 * MiB));
+
+        (await act.Should().ThrowAsync<MeshException>()).Which.Reason.Should().Be(StorageReasons.StagingLost, "the blob would refer to deleted chunks");
+        _state.CountKeys("blob/").Should().Be(0);
+    }
+
+    [Fact]
     public async Task CollectAsync_RefusedContent_IsCollectedAtTheNextRunWithoutWaitingForTheStagingTime()
     {
         var content = Random(3 * MiB, seed: 26);

@@ -94,6 +94,14 @@ public sealed partial class ChunkedBlobStore
         while (true)
         {
             var settle = await SettleOperationAsync(progress, written.ChunkDigests, cancellationToken).ConfigureAwait(false);
+            if (settle is null)
+            {
+                // Settled by a concurrent resume that stored the blob, or collected: then its prefix may be gone.
+                return await TryLoadAsync(written.Id, cancellationToken).ConfigureAwait(false) is null
+                    ? throw MeshException.Precondition(StorageReasons.StagingLost, $"Upload '{progress.Staging.Key}' expired and was collected while it was being resumed; start it again at 0.")
+                    : false;
+            }
+
             List<StateOperation> operations = [StateOperation.Upsert(BlobKey(written.Id), encoded, ETag.Absent), settle];
             if (written.Tail is { } tail)
             {
@@ -118,7 +126,12 @@ public sealed partial class ChunkedBlobStore
     {
         while (true)
         {
-            var settle = await SettleOperationAsync(progress, blobChunks, cancellationToken).ConfigureAwait(false);
+            if (await SettleOperationAsync(progress, blobChunks, cancellationToken).ConfigureAwait(false) is not { } settle)
+            {
+                progress.Settled = true;
+                return;
+            }
+
             try
             {
                 await state.TransactAsync([settle], cancellationToken).ConfigureAwait(false);
@@ -133,14 +146,17 @@ public sealed partial class ChunkedBlobStore
 
     /// <summary>
     /// The write that takes the chunks a completed blob refers to out of its staging record: the
-    /// record is deleted, or keeps (expiring now) only the chunks the blob does not refer to.
-    /// Throws STAGING_LOST when the record is gone: the collector took it and may have deleted the prefix.
+    /// record is deleted, or keeps (expiring now) only the chunks the blob does not refer to. Null
+    /// when there is no record any more.
     /// </summary>
-    private async ValueTask<StateOperation> SettleOperationAsync(StagingProgress progress, ReadOnlyMemory<byte> blobChunks, CancellationToken cancellationToken)
+    private async ValueTask<StateOperation?> SettleOperationAsync(StagingProgress progress, ReadOnlyMemory<byte> blobChunks, CancellationToken cancellationToken)
     {
         var key = StagedKey(progress.Staging.Key);
-        var stored = await TryLoadStagingAsync(progress.Staging.Key, cancellationToken).ConfigureAwait(false)
-            ?? throw MeshException.Precondition(StorageReasons.StagingLost, $"Upload '{progress.Staging.Key}' expired and was collected while it was being resumed; start it again at 0.");
+        if (await TryLoadStagingAsync(progress.Staging.Key, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return null;
+        }
+
         var referenced = new HashSet<Sha256Hash>();
         for (var at = 0; at < blobChunks.Length; at += Sha256Hash.ByteLength)
         {
