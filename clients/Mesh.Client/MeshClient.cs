@@ -86,12 +86,19 @@ public sealed class MeshClient : IDisposable
     /// Signs and sends a document. Digests are computed first; then the signed manifest and the
     /// attachment bytes are streamed. A transient failure (connection lost, hub restarting) is
     /// retried with the same request id, so the hub creates the document at most once and
-    /// returns the same receipt. SendDocument has no upload offset: a retried upload starts again
-    /// from the first byte, and <paramref name="progress"/> starts again with it.
+    /// returns the same receipt. A retry resumes the upload: it asks the hub what it staged of the
+    /// broken stream (GetUploadStatus) and sends each attachment only from there, re-reading the
+    /// attachment from its start only to skip to that offset when its stream cannot seek;
+    /// <paramref name="progress"/> continues from the staged offset. When the hub staged nothing,
+    /// refuses the resume, or does not know GetUploadStatus, the retry starts again at 0.
     /// </summary>
     /// <param name="header">The header; its From must be the caller's agency.</param>
     /// <param name="attachments">The main document and the other attachments.</param>
-    /// <param name="requestId">Idempotency key; a new GUID when null.</param>
+    /// <param name="requestId">
+    /// Idempotency key; a new GUID when null. When given, the hub is first asked what it holds
+    /// under it, so that a send interrupted by an earlier run (the adapter restarted) resumes, and
+    /// one already accepted returns its receipt without sending anything.
+    /// </param>
     /// <param name="progress">Upload progress.</param>
     /// <param name="cancellationToken">Cancels the send.</param>
     public async Task<SendDocumentResponse> SendAsync(DocumentHeader header, IReadOnlyList<OutgoingAttachment> attachments, string? requestId = null, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -113,8 +120,67 @@ public sealed class MeshClient : IDisposable
         var manifestBytes = manifest.ToByteArray();
         var signature = CmsSigning.SignDetached(manifestBytes, signer);
         var id = requestId ?? Guid.NewGuid().ToString("N");
-        return await RetryAsync(ct => SendOnceAsync(id, manifest, manifestBytes, signature, attachments, progress, ct), cancellationToken).ConfigureAwait(false);
+        var resume = requestId is null ? null : await UploadStatusAsync(id, manifestBytes, attachments.Count, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (resume?.Accepted is { } accepted)
+            {
+                return accepted;
+            }
+
+            try
+            {
+                return await SendOnceAsync(id, manifest, manifestBytes, signature, attachments, resume?.Offsets, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (IsTransient(ex) && attempt < options.MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff(attempt - 1), cancellationToken).ConfigureAwait(false);
+                resume = await UploadStatusAsync(id, manifestBytes, attachments.Count, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (resume?.Offsets is not null && IsStaleResume(ex) && attempt < options.MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                // What was staged changed or expired between the status and the resume: send it all again.
+                resume = null;
+            }
+        }
     }
+
+    /// <summary>
+    /// Asks the hub what it holds of the send <paramref name="requestId"/>: its response when
+    /// accepted, the offsets to resume each attachment at when staged under this very manifest,
+    /// null otherwise (nothing staged, another manifest, a hub without GetUploadStatus, or the
+    /// question itself failed: the send then starts at 0).
+    /// </summary>
+    private async Task<UploadResume?> UploadStatusAsync(string requestId, byte[] manifestBytes, int attachmentCount, CancellationToken cancellationToken)
+    {
+        GetUploadStatusResponse status;
+        try
+        {
+            status = await Routing.GetUploadStatusAsync(new GetUploadStatusRequest { RequestId = requestId }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode is Grpc.Core.StatusCode.NotFound or Grpc.Core.StatusCode.Unimplemented || IsTransient(ex))
+        {
+            return null;
+        }
+
+        if (!status.ManifestSha256.Span.SequenceEqual(SHA256.HashData(manifestBytes)))
+        {
+            return null;
+        }
+
+        if (status.Accepted is { } accepted)
+        {
+            return new UploadResume(accepted, null);
+        }
+
+        return status.Attachments.Count == attachmentCount && status.Attachments.Select((a, i) => a.AttachmentIndex == i).All(x => x)
+            ? new UploadResume(null, [.. status.Attachments.Select(a => a.StagedBytes)])
+            : null;
+    }
+
+    private static bool IsStaleResume(RpcException exception) =>
+        exception.StatusCode == Grpc.Core.StatusCode.FailedPrecondition
+        && exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason is "UPLOAD_OFFSET_MISMATCH" or "UPLOAD_STAGING_LOST" or "UPLOAD_MANIFEST_MISMATCH";
 
     /// <summary>Lists the caller's inbox.</summary>
     public async Task<ListInboxResponse> ListInboxAsync(ListInboxRequest? request = null, CancellationToken cancellationToken = default) =>
@@ -175,8 +241,9 @@ public sealed class MeshClient : IDisposable
         Directory.CreateDirectory(directory);
         var first = await RetryAsync(async ct =>
         {
-            // The package comes first; the call is then dropped and each attachment fetched on its own, so each can resume.
-            using var call = Routing.DownloadDocument(new DownloadDocumentRequest { DocumentId = documentId }, cancellationToken: ct);
+            // Only the package; each attachment is then fetched on its own, so that each can resume. (A hub
+            // that predates package_only streams everything: reading stops after the package and the call is dropped.)
+            using var call = Routing.DownloadDocument(new DownloadDocumentRequest { DocumentId = documentId, PackageOnly = true }, cancellationToken: ct);
             return await ReadPackageAsync(call.ResponseStream, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         var manifest = DocumentManifest.Parser.ParseFrom(first.Manifest);
@@ -332,7 +399,8 @@ public sealed class MeshClient : IDisposable
         return AuditVerifier.OpenCheckpoint(response.SignedCheckpoint, verifierKey ?? response.VerifierKey);
     }
 
-    private async Task<SendDocumentResponse> SendOnceAsync(string requestId, DocumentManifest manifest, byte[] manifestBytes, byte[] signature, IReadOnlyList<OutgoingAttachment> attachments, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>One SendDocument stream; each attachment from <paramref name="offsets"/> (staged at the hub), or all from 0.</summary>
+    private async Task<SendDocumentResponse> SendOnceAsync(string requestId, DocumentManifest manifest, byte[] manifestBytes, byte[] signature, IReadOnlyList<OutgoingAttachment> attachments, IReadOnlyList<long>? offsets, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         using var call = Routing.SendDocument(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new SendDocumentRequest
@@ -340,13 +408,21 @@ public sealed class MeshClient : IDisposable
             Header = new SendDocumentHeader { RequestId = requestId, Manifest = ByteString.CopyFrom(manifestBytes), ManifestSignature = ByteString.CopyFrom(signature) },
         }, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[Math.Clamp(options.ChunkSize, 16 * 1024, 1024 * 1024)];
-        long sent = 0, total = manifest.Attachments.Sum(a => a.Size);
+        long StartOf(int i) => offsets is not null && offsets[i] > 0 && offsets[i] <= manifest.Attachments[i].Size ? offsets[i] : 0;
+        long sent = Enumerable.Range(0, attachments.Count).Sum(StartOf), total = manifest.Attachments.Sum(a => a.Size);
         try
         {
             for (var i = 0; i < attachments.Count; i++)
             {
+                var offset = StartOf(i);
+                if (offset > 0 && offset == manifest.Attachments[i].Size)
+                {
+                    // Complete at the hub: left out of the stream.
+                    continue;
+                }
+
                 await using var stream = attachments[i].Open();
-                long offset = 0;
+                await SkipAsync(stream, offset, buffer, cancellationToken).ConfigureAwait(false);
                 int read;
                 while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
@@ -370,6 +446,31 @@ public sealed class MeshClient : IDisposable
         }
 
         return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    private static async Task SkipAsync(Stream stream, long count, byte[] buffer, CancellationToken cancellationToken)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (stream.CanSeek)
+        {
+            stream.Seek(count, SeekOrigin.Begin);
+            return;
+        }
+
+        while (count > 0)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new InvalidDataException("The attachment is shorter than when its digest was computed.");
+            }
+
+            count -= read;
+        }
     }
 
     private static async Task<DocumentPackage> ReadPackageAsync(IAsyncStreamReader<DownloadDocumentResponse> stream, CancellationToken cancellationToken)
@@ -446,6 +547,9 @@ public sealed class MeshClient : IDisposable
             _ => false,
         };
     }
+
+    /// <summary>Where a send resumes: its response when already accepted, else the offset of each attachment.</summary>
+    private sealed record UploadResume(SendDocumentResponse? Accepted, IReadOnlyList<long>? Offsets);
 
     private static string SafeFileName(string name)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 
 namespace Mesh.Client.Tests;
@@ -54,6 +55,22 @@ public sealed class DownloadTests(HubFixture hub) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task DownloadAsync_PackageFirst_AsksForThePackageOnlySoStorageReadsEachAttachmentOnce()
+    {
+        var sender = await hub.AgencyAsync(HubFixture.OtherMinistry);
+        var recipient = await hub.AgencyAsync(HubFixture.OtherProvince);
+        using var outbox = hub.Connect(sender);
+        using var client = hub.Connect(recipient);
+        var attachments = HubFixture.Package(sender, size: 2_000_000);
+        var sent = await outbox.SendAsync(HubFixture.Header(sender.OrganId, recipient.OrganId), attachments);
+        using var bytesOut = new StorageBytesOut();
+
+        await client.DownloadAsync(sent.Receipt.DocumentId, directory);
+
+        bytesOut.Total.Should().Be(attachments.Sum(SendTests.Size), "the package came alone: no attachment was read from storage for it, then each attachment once");
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(directory))
@@ -61,4 +78,28 @@ public sealed class DownloadTests(HubFixture hub) : IDisposable
             Directory.Delete(directory, recursive: true);
         }
     }
+}
+
+/// <summary>Sums the hub's <c>mesh.storage.bytes_out</c> (verified bytes handed out by storage reads) while alive.</summary>
+internal sealed class StorageBytesOut : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private long total;
+
+    public StorageBytesOut()
+    {
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Mesh.Storage" && instrument.Name == "mesh.storage.bytes_out")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
+        listener.Start();
+    }
+
+    public long Total => Interlocked.Read(ref total);
+
+    public void Dispose() => listener.Dispose();
 }

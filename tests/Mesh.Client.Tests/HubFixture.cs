@@ -70,7 +70,7 @@ public sealed class HubFixture : IAsyncLifetime
     }
 
     /// <summary>An SDK client of <paramref name="agency"/>, to the hub or to <paramref name="via"/> (a proxy in front of it).</summary>
-    public MeshClient Connect(Agency agency, X509Certificate2? clientCertificate = null, TcpProxy? via = null) =>
+    public MeshClient Connect(Agency agency, X509Certificate2? clientCertificate = null, TcpProxy? via = null, int maxAttempts = 5) =>
         MeshClient.Connect(new MeshClientOptions
         {
             Address = via is null ? Address : new Uri($"https://localhost:{via.Port}"),
@@ -79,6 +79,7 @@ public sealed class HubFixture : IAsyncLifetime
             TrustedCa = X509CertificateLoader.LoadCertificate(Host.CertificateAuthority.RawData),
             InitialBackoff = TimeSpan.FromMilliseconds(20),
             ChunkSize = 64 * 1024,
+            MaxAttempts = maxAttempts,
         });
 
     /// <summary>A proxy to this hub.</summary>

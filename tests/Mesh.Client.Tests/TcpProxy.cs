@@ -40,6 +40,12 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>Connections cut by <see cref="CutUpstreamAfter"/> or <see cref="CutDownstreamAfter"/>.</summary>
     public int Cuts => Volatile.Read(ref cuts);
 
+    /// <summary>Bytes forwarded from clients to the hub, over every connection.</summary>
+    public long UpstreamBytes => upstream.Forwarded;
+
+    /// <summary>Bytes forwarded from the hub to clients, over every connection.</summary>
+    public long DownstreamBytes => downstream.Forwarded;
+
     /// <summary>Connections reset at once while <see cref="Refusing"/>.</summary>
     public int Refused => Volatile.Read(ref refused);
 
@@ -185,6 +191,19 @@ public sealed class TcpProxy : IAsyncDisposable
     {
         private readonly Lock gate = new();
         private long left = -1;
+        private long forwarded;
+
+        /// <summary>Bytes let through so far.</summary>
+        public long Forwarded
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return forwarded;
+                }
+            }
+        }
 
         public void Arm(long bytes)
         {
@@ -203,12 +222,14 @@ public sealed class TcpProxy : IAsyncDisposable
                 if (left < 0 || read <= left)
                 {
                     left = left < 0 ? left : left - read;
+                    forwarded += read;
                     return read;
                 }
 
                 var pass = (int)left;
                 left = -1;
                 cut = true;
+                forwarded += pass;
                 return pass;
             }
         }

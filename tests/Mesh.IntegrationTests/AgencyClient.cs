@@ -77,6 +77,52 @@ public sealed class AgencyClient(TestAgency agency, GrpcChannel channel) : IDisp
         return await call.ResponseAsync;
     }
 
+    /// <summary>
+    /// Opens a send and breaks it: writes the header and the chunks in order until
+    /// <paramref name="bytes"/> bytes of attachments have been written, then cancels the call (the
+    /// hub sees the stream reset, as when a connection drops). HTTP/2 flow control lets a write
+    /// complete only once the hub has read all but a window (768 KiB) of what came before, so the
+    /// hub has consumed at least <paramref name="bytes"/> minus that window.
+    /// </summary>
+    public async Task InterruptSendAsync(DocumentManifest manifest, IReadOnlyList<OutgoingAttachment> attachments, string requestId, long bytes)
+    {
+        var manifestBytes = manifest.ToByteArray();
+        using var cancel = new CancellationTokenSource();
+        using var call = Routing.SendDocument(cancellationToken: cancel.Token);
+        await call.RequestStream.WriteAsync(new SendDocumentRequest
+        {
+            Header = new SendDocumentHeader { RequestId = requestId, Manifest = ByteString.CopyFrom(manifestBytes), ManifestSignature = ByteString.CopyFrom(SignedPdf.SignDetached(manifestBytes, Agency.SigningCertificate)) },
+        });
+        long written = 0;
+        foreach (var chunk in ManifestFactory.Chunks(attachments))
+        {
+            if (written >= bytes)
+            {
+                break;
+            }
+
+            await call.RequestStream.WriteAsync(new SendDocumentRequest { Chunk = chunk });
+            written += chunk.Data.Length;
+        }
+
+        await cancel.CancelAsync();
+        var response = async () => await call.ResponseAsync;
+        (await response.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(Grpc.Core.StatusCode.Cancelled);
+    }
+
+    /// <summary>Every chunk of the attachments from the given offsets (an attachment whose offset is its size is left out).</summary>
+    public static IEnumerable<AttachmentChunk> ChunksFrom(IReadOnlyList<OutgoingAttachment> attachments, IReadOnlyList<long> offsets, int chunkSize = 256 * 1024)
+    {
+        for (var i = 0; i < attachments.Count; i++)
+        {
+            var content = attachments[i].Content;
+            for (var offset = (int)offsets[i]; offset < content.Length; offset += chunkSize)
+            {
+                yield return new AttachmentChunk { AttachmentIndex = i, Offset = offset, Data = ByteString.CopyFrom(content, offset, Math.Min(chunkSize, content.Length - offset)) };
+            }
+        }
+    }
+
     /// <summary>Every item of the inbox, following pages.</summary>
     public async Task<List<InboxItem>> InboxAsync(ListInboxRequest? filter = null)
     {

@@ -22,6 +22,9 @@ public static class RoutingExtensions
             .ValidateOnStart();
         services.AddSingleton<InboxNotifier>();
         services.AddSingleton<InboxWriter>();
+        services.AddSingleton<UploadStaging>();
+        services.AddSingleton<UploadStatusQuery>();
+        services.AddHostedService<UploadRecordSweeper>();
         services.AddSingleton<DocumentExchange>();
         services.AddSingleton<DeliveryOperations>();
         services.AddHostedService<DeadlineMonitor>();

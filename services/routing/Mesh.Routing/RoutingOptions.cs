@@ -91,6 +91,14 @@ public sealed class RoutingOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan DeadlineScanInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long the bytes of an interrupted send stay staged for a resume; then they are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan UploadStagingTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often the records of interrupted sends past their staging time are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan UploadSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Validates what data annotations cannot; null when fine.</summary>
     public string? Problem()
     {

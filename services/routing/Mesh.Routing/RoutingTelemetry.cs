@@ -17,6 +17,8 @@ public static class RoutingTelemetry
     internal static readonly Counter<long> DocumentsLate = Meter.CreateCounter<long>("mesh.routing.documents.late", "{document}", "Documents sent late (QĐ 28, NĐ 30 Art. 18.1).");
     internal static readonly Counter<long> DeliveriesOverdue = Meter.CreateCounter<long>("mesh.routing.deliveries.overdue", "{delivery}", "Deliveries not acknowledged by the end of the working day (NĐ 30 Art. 21.2).");
     internal static readonly Counter<long> StatusesReported = Meter.CreateCounter<long>("mesh.routing.statuses.reported", "{status}", "Business statuses recorded, by code.");
+    internal static readonly Counter<long> UploadsInterrupted = Meter.CreateCounter<long>("mesh.routing.uploads.interrupted", "{send}", "Sends whose stream broke during the attachments, recorded for a resume.");
+    internal static readonly Counter<long> UploadBytesResumed = Meter.CreateCounter<long>("mesh.routing.uploads.resumed_bytes", "By", "Attachment bytes a resumed send did not have to send again.");
     internal static readonly Counter<long> StatusesRefused = Meter.CreateCounter<long>("mesh.routing.statuses.refused", "{status}", "Status reports refused, by reason.");
     internal static readonly Histogram<double> SendDuration = Meter.CreateHistogram<double>(
         "mesh.routing.send.duration",

@@ -22,11 +22,14 @@ public static class StorageExtensions
             .Validate(o => o.ChunkSize is >= StorageOptions.MinChunkSize and <= StorageOptions.MaxChunkSize, $"Mesh:Storage:ChunkSize must be between {StorageOptions.MinChunkSize} and {StorageOptions.MaxChunkSize} bytes.")
             .Validate(o => o.DefaultRetention > TimeSpan.Zero, "Mesh:Storage:DefaultRetention must be positive.")
             .Validate(o => o.MaxBlobSize > 0, "Mesh:Storage:MaxBlobSize must be positive.")
+            .Validate(o => o.StagingCollectInterval >= TimeSpan.FromSeconds(1) && o.StagingCollectInterval <= TimeSpan.FromDays(30), "Mesh:Storage:StagingCollectInterval must be between 1 second and 30 days.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StorageTelemetry>();
         services.TryAddSingleton<ChunkedBlobStore>();
         services.TryAddSingleton<IBlobStorage>(sp => sp.GetRequiredService<ChunkedBlobStore>());
+        services.TryAddSingleton<StagedUploadCollector>();
+        services.AddHostedService<StagedUploadCollectorService>();
 
         // One data message (≤ 1 MiB) plus its framing; anything larger is refused by gRPC itself.
         services.AddGrpc().AddServiceOptions<StorageGrpcService>(o => o.MaxReceiveMessageSize = StorageGrpcService.MaxDataPerMessage + (64 * 1024));

@@ -19,4 +19,7 @@ public sealed class StorageOptions
 
     /// <summary>Largest blob accepted, in bytes.</summary>
     public long MaxBlobSize { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>How often staged uploads past their staging time are collected.</summary>
+    public TimeSpan StagingCollectInterval { get; set; } = TimeSpan.FromHours(1);
 }

@@ -36,6 +36,40 @@ public sealed class GrpcBlobStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetStagedAsyncAndResumeFrom_ThroughTheService_ReportTheStagedPrefixAndCompleteTheBlob()
+    {
+        var content = Random(3 * MiB, seed: 41);
+        var staging = new BlobStaging("send/x/1/0", TimeSpan.FromHours(1));
+        var request = new BlobPutRequest("application/octet-stream") { ExpectedSha256 = Sha256Hash.Of(content), ExpectedSize = content.Length, Staging = staging };
+        var interrupted = async () => await _server.LocalStorage.PutAsync(Broken(content[..((2 * MiB) + 10)]), request);
+        await interrupted.Should().ThrowAsync<IOException>();
+
+        var staged = await Remote.GetStagedAsync("send/x/1/0");
+        var put = await Remote.PutAsync(Segments(content[(2 * MiB)..]), request with { Staging = staging with { ResumeFrom = 2 * MiB } });
+
+        staged.Should().Be(new StagedUpload("send/x/1/0", 2 * MiB, Sha256Hash.Of(content), content.Length, StorageHost.Now + TimeSpan.FromHours(1)));
+        put.Blob.Id.Should().Be(Sha256Hash.Of(content));
+        (await Remote.GetStagedAsync("send/x/1/0")).Should().BeNull();
+        (await Remote.GetStagedAsync("send/x/never")).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task PutAsync_ResumeFromNothingStaged_ThrowsStagedOffsetMismatchAsInProcess()
+    {
+        var content = Random(MiB, seed: 42);
+        var request = new BlobPutRequest("application/octet-stream")
+        {
+            ExpectedSha256 = Sha256Hash.Of(content),
+            ExpectedSize = content.Length,
+            Staging = new BlobStaging("send/x/2/0", TimeSpan.FromHours(1)) { ResumeFrom = 4096 },
+        };
+
+        var act = async () => await Remote.PutAsync(Segments(content[4096..]), request);
+
+        (await act.Should().ThrowAsync<MeshException>()).Which.Should().Match<MeshException>(e => e.Kind == ErrorKind.FailedPrecondition && e.Reason == StorageReasons.StagedOffsetMismatch);
+    }
+
+    [Fact]
     public async Task PutAsync_DigestMismatch_ThrowsTheSameReasonAsInProcess()
     {
         var request = new BlobPutRequest("application/pdf") { ExpectedSha256 = Sha256Hash.Of(Random(1, seed: 5)) };

@@ -62,14 +62,30 @@ public sealed class ChunkedBlobStoreTests : IDisposable
         var content = Random((2 * MiB) + 5);
         await _storage.PutAsync(Segments(content), Expecting(content));
         var chunksBefore = _state.CountKeys("chunk/");
-        var bytesBefore = _state.BytesCopied;
 
         var second = await _storage.PutAsync(Segments(content), new BlobPutRequest("application/pdf"));
+        var bytesBefore = _state.BytesCopied;
+        var third = await _storage.PutAsync(Segments(content), Expecting(content));
 
         second.Created.Should().BeFalse();
+        third.Created.Should().BeFalse();
         _state.CountKeys("chunk/").Should().Be(chunksBefore);
         _state.CountKeys("blob/").Should().Be(1);
-        _state.BytesCopied.Should().Be(bytesBefore, "nothing is written again for known content");
+        _state.BytesCopied.Should().Be(bytesBefore, "known content (its digest given, as routing always does) is only hashed, not written again");
+    }
+
+    [Fact]
+    public async Task PutAsync_NewBlobRepeatingAStoredChunk_WritesThatChunkAgainSoItsETagChanges()
+    {
+        var shared = Random(MiB, seed: 31);
+        var first = shared.Concat(Random(10, seed: 32)).ToArray();
+        var second = shared.Concat(Random(20, seed: 33)).ToArray();
+        await _storage.PutAsync(Segments(first), Expecting(first));
+        var before = (await _state.GetAsync(ChunkedBlobStore.ChunkKey(Sha256Hash.Of(shared))))!.ETag;
+
+        await _storage.PutAsync(Segments(second), Expecting(second));
+
+        (await _state.GetAsync(ChunkedBlobStore.ChunkKey(Sha256Hash.Of(shared))))!.ETag.Should().NotBe(before, "a staged upload's collector deletes a chunk only under the ETag its creation gave it");
     }
 
     [Fact]

@@ -82,6 +82,9 @@ public sealed class StorageServer : IAsyncDisposable
     /// <summary>The gRPC-client adapter of <see cref="IBlobStorage"/>, over this server.</summary>
     public IBlobStorage RemoteStorage => new GrpcBlobStorage(Client);
 
+    /// <summary>The server's own, in-process <see cref="IBlobStorage"/>.</summary>
+    public IBlobStorage LocalStorage => _app.Services.GetRequiredService<IBlobStorage>();
+
     public static async Task<StorageServer> StartAsync(Dictionary<string, string?>? settings = null, Mesh.Identity.Caller? caller = null)
     {
         var state = new InMemoryStateStore();

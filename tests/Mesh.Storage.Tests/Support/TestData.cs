@@ -24,6 +24,17 @@ public static class TestData
         }
     }
 
+    /// <summary>Yields <paramref name="sent"/>, then fails as a dropped request stream does.</summary>
+    public static async IAsyncEnumerable<ReadOnlyMemory<byte>> Broken(byte[] sent, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var segment in Segments(sent, cancellationToken: cancellationToken))
+        {
+            yield return segment;
+        }
+
+        throw new IOException("The request stream was aborted.");
+    }
+
     public static async Task<byte[]> ReadAllAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> content)
     {
         using var buffer = new MemoryStream();

@@ -47,4 +47,8 @@ public static class RoutingReasons
     public const string OffsetInvalid = "OFFSET_INVALID";
     public const string CursorInvalid = "CURSOR_INVALID";
     public const string PageTokenInvalid = "PAGE_TOKEN_INVALID";
+    public const string UploadNotFound = "UPLOAD_NOT_FOUND";
+    public const string UploadManifestMismatch = "UPLOAD_MANIFEST_MISMATCH";
+    public const string UploadOffsetMismatch = "UPLOAD_OFFSET_MISMATCH";
+    public const string UploadStagingLost = "UPLOAD_STAGING_LOST";
 }

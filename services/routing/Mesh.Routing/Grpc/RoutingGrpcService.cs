@@ -8,7 +8,7 @@ using Mesh.ServiceDefaults.Identity;
 namespace Mesh.Routing.Grpc;
 
 /// <summary>The agency-facing API: authenticates the caller, maps messages, calls the exchange.</summary>
-internal sealed class RoutingGrpcService(CallerAccessor callers, DocumentExchange exchange, DeliveryOperations deliveries) : RoutingService.RoutingServiceBase
+internal sealed class RoutingGrpcService(CallerAccessor callers, DocumentExchange exchange, DeliveryOperations deliveries, UploadStatusQuery uploads) : RoutingService.RoutingServiceBase
 {
     public override async Task<SendDocumentResponse> SendDocument(IAsyncStreamReader<SendDocumentRequest> requestStream, ServerCallContext context)
     {
@@ -35,6 +35,12 @@ internal sealed class RoutingGrpcService(CallerAccessor callers, DocumentExchang
         }
 
         return await exchange.SendAsync(caller.OrganId, header, NextChunk, ct).ConfigureAwait(false);
+    }
+
+    public override async Task<GetUploadStatusResponse> GetUploadStatus(GetUploadStatusRequest request, ServerCallContext context)
+    {
+        var caller = await callers.RequireCallerAsync(context).ConfigureAwait(false);
+        return await uploads.GetAsync(caller.OrganId, request.RequestId, context.CancellationToken).ConfigureAwait(false);
     }
 
     public override async Task<ListInboxResponse> ListInbox(ListInboxRequest request, ServerCallContext context)

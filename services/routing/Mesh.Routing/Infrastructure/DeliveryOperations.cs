@@ -145,6 +145,11 @@ internal sealed partial class DeliveryOperations(
             throw MeshException.Invalid(RoutingReasons.OffsetInvalid, "offset", "a resume offset goes with an attachment_name and is not negative");
         }
 
+        if (request.PackageOnly && (request.AttachmentName.Length > 0 || request.Offset > 0))
+        {
+            throw MeshException.Invalid(RoutingReasons.OffsetInvalid, "package_only", "a package-only download names no attachment and no offset");
+        }
+
         var selected = document.Attachments.Select((a, i) => (a, i)).Where(x => request.AttachmentName.Length == 0 || x.a.Name == request.AttachmentName).ToList();
         if (request.AttachmentName.Length > 0 && selected.Count == 0)
         {
@@ -169,6 +174,12 @@ internal sealed partial class DeliveryOperations(
                 Summary = RoutingViews.Summary(document),
             },
         }).ConfigureAwait(false);
+
+        if (request.PackageOnly)
+        {
+            // Delivered in full only when there are no attachment bytes to fetch.
+            selected.Clear();
+        }
 
         foreach (var (attachment, index) in selected)
         {
@@ -196,7 +207,7 @@ internal sealed partial class DeliveryOperations(
             }
         }
 
-        if (document.Recipients.Contains(caller, StringComparer.Ordinal))
+        if (document.Recipients.Contains(caller, StringComparer.Ordinal) && (!request.PackageOnly || document.Attachments.All(a => a.Size == 0)))
         {
             await MarkDownloadedAsync(document, caller, cancellationToken).ConfigureAwait(false);
         }

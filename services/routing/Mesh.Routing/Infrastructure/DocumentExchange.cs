@@ -11,7 +11,6 @@ using Mesh.Identity;
 using Mesh.Routing.Domain;
 using Mesh.Signing;
 using Mesh.State;
-using Mesh.Storage.Domain;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Routing.Infrastructure;
@@ -25,7 +24,6 @@ namespace Mesh.Routing.Infrastructure;
 /// </summary>
 internal sealed partial class DocumentExchange(
     IStateStore store,
-    IBlobStorage blobs,
     ISignatureVerifier verifier,
     IHubSigner signer,
     IAgencyDirectory agencies,
@@ -33,6 +31,7 @@ internal sealed partial class DocumentExchange(
     IAuditTrail audit,
     IEventBus bus,
     InboxWriter inbox,
+    UploadStaging uploads,
     TimeProvider time,
     IOptions<RoutingOptions> options,
     ILogger<DocumentExchange> logger)
@@ -114,18 +113,7 @@ internal sealed partial class DocumentExchange(
         }
 
         stage.End("checks");
-        byte[]? main;
-        await using (var receiver = new AttachmentReceiver(blobs, manifest, verifyPdf))
-        {
-            while (await nextChunk(cancellationToken).ConfigureAwait(false) is { } chunk)
-            {
-                await receiver.AcceptAsync(chunk, cancellationToken).ConfigureAwait(false);
-            }
-
-            await receiver.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            main = receiver.MainDocument;
-        }
-
+        var main = await uploads.ReceiveAsync(sender, header.RequestId, manifestSha, manifest, verifyPdf, nextChunk, cancellationToken).ConfigureAwait(false);
         stage.End("attachments");
         var signingTime = main is null ? null : await VerifyPdfAsync(main, sender, cancellationToken).ConfigureAwait(false);
         stage.End("pdf_signatures");

@@ -24,6 +24,12 @@ public interface IBlobStorage
 
     /// <summary>Extends the retention (never shortens it) and returns the blob as it now is.</summary>
     ValueTask<BlobInfo> UpdateRetentionAsync(Sha256Hash id, DateTimeOffset retainUntil, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// What an interrupted put with <see cref="BlobPutRequest.Staging"/> left staged under
+    /// <paramref name="key"/>; null when nothing resumable is (or is no longer) staged.
+    /// </summary>
+    ValueTask<StagedUpload?> GetStagedAsync(string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What a put expects of the content.</summary>
@@ -38,6 +44,9 @@ public sealed record BlobPutRequest(string MediaType)
 
     /// <summary>Keep at least until then; null: the configured default retention.</summary>
     public DateTimeOffset? RetainUntil { get; init; }
+
+    /// <summary>When set, a put that does not complete stages what it stored (see <see cref="BlobStaging"/>).</summary>
+    public BlobStaging? Staging { get; init; }
 }
 
 /// <summary>The outcome of a put.</summary>

@@ -17,4 +17,9 @@ public static class StorageReasons
     public const string HeaderRequired = "HEADER_REQUIRED";
     public const string HeaderDuplicated = "HEADER_DUPLICATED";
     public const string DataTooLarge = "DATA_TOO_LARGE";
+    public const string StagingKeyInvalid = "STAGING_KEY_INVALID";
+    public const string StagingTtlInvalid = "STAGING_TTL_INVALID";
+    public const string StagedOffsetMismatch = "STAGED_OFFSET_MISMATCH";
+    public const string StagingLost = "STAGING_LOST";
+    public const string StagedUploadNotFound = "STAGED_UPLOAD_NOT_FOUND";
 }

@@ -18,6 +18,22 @@ internal static class BlobInfoMapper
         RetainUntil = Timestamp.FromDateTimeOffset(blob.RetainUntil),
     };
 
+    public static Contracts.Storage.V1.StagedUpload ToProto(StagedUpload staged) => new()
+    {
+        StagingKey = staged.Key,
+        Size = staged.Size,
+        ExpectedSha256 = staged.ExpectedSha256 is { } sha ? UnsafeByteOperations.UnsafeWrap(sha.ToArray()) : ByteString.Empty,
+        ExpectedSize = staged.ExpectedSize ?? -1,
+        ExpireTime = Timestamp.FromDateTimeOffset(staged.ExpireTime),
+    };
+
+    public static StagedUpload FromProto(Contracts.Storage.V1.StagedUpload staged) => new(
+        staged.StagingKey,
+        staged.Size,
+        staged.ExpectedSha256.IsEmpty ? null : Sha256Hash.FromBytes(staged.ExpectedSha256.Span),
+        staged.ExpectedSize < 0 ? null : staged.ExpectedSize,
+        staged.ExpireTime.ToDateTimeOffset());
+
     public static BlobInfo FromProto(ProtoBlobInfo blob) => new(
         Sha256Hash.FromBytes(blob.Sha256.Span),
         blob.Size,

@@ -39,6 +39,7 @@ public sealed class StorageGrpcService(IBlobStorage storage, Mesh.ServiceDefault
                 _ => throw MeshException.Invalid(StorageReasons.SizeInvalid, "header.expected_size", "must be positive, or 0 / -1 when unknown"),
             },
             RetainUntil = header.RetainUntil?.ToDateTimeOffset(),
+            Staging = header.StagingKey.Length == 0 ? null : new BlobStaging(header.StagingKey, header.StagingTtl?.ToTimeSpan() ?? TimeSpan.Zero) { ResumeFrom = header.ResumeFrom },
         };
 
         var result = await storage.PutAsync(ReadDataAsync(requestStream, cancellationToken), request, cancellationToken).ConfigureAwait(false);
@@ -93,6 +94,14 @@ public sealed class StorageGrpcService(IBlobStorage storage, Mesh.ServiceDefault
             ?? throw MeshException.Invalid(StorageReasons.RetainUntilRequired, "retain_until", "is required");
         var blob = await storage.UpdateRetentionAsync(id, retainUntil, context.CancellationToken).ConfigureAwait(false);
         return new UpdateRetentionResponse { Blob = ToProto(blob) };
+    }
+
+    public override async Task<GetStagedUploadResponse> GetStagedUpload(GetStagedUploadRequest request, ServerCallContext context)
+    {
+        await callers.RequireHubServiceAsync(context).ConfigureAwait(false);
+        var staged = await storage.GetStagedAsync(request.StagingKey, context.CancellationToken).ConfigureAwait(false)
+            ?? throw MeshException.NotFound(StorageReasons.StagedUploadNotFound, "staged upload", request.StagingKey);
+        return new GetStagedUploadResponse { StagedUpload = ToProto(staged) };
     }
 
     private static Sha256Hash ParseSha256(ByteString value, string field) =>

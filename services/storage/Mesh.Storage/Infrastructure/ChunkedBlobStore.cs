@@ -22,10 +22,11 @@ namespace Mesh.Storage.Infrastructure;
 /// </list>
 /// A put that fails (mismatch, cancellation, crash) may leave chunks no manifest refers to. They
 /// are harmless: content-addressed, so never wrong for anyone who later refers to them, and
-/// invisible to readers, who only reach chunks through a manifest.
+/// invisible to readers, who only reach chunks through a manifest. A put with a staging key
+/// records them (ChunkedBlobStore.Staging.cs), so that it can be resumed and its chunks collected.
 /// Memory per put or read is two chunk buffers, whatever the blob size.
 /// </summary>
-public sealed class ChunkedBlobStore(
+public sealed partial class ChunkedBlobStore(
     IStateStore state,
     IOptions<StorageOptions> options,
     TimeProvider timeProvider,
@@ -59,38 +60,50 @@ public sealed class ChunkedBlobStore(
 
             var now = timeProvider.GetUtcNow();
             var retainUntil = Retention.Initial(now, settings.DefaultRetention, request.RetainUntil);
+            var progress = request.Staging is { } staging ? await StartStagingAsync(staging, request, settings, cancellationToken).ConfigureAwait(false) : null;
 
             // Known content only needs hashing (to hold the client to its digest), not writing again.
             var existing = request.ExpectedSha256 is { } expected ? await TryLoadAsync(expected, cancellationToken).ConfigureAwait(false) : null;
-            var written = await WriteChunksAsync(content, settings, request.ExpectedSize, writeChunks: existing is null, cancellationToken).ConfigureAwait(false);
-
-            if (request.ExpectedSize is { } size && size != written.Size)
+            WrittenContent written;
+            try
             {
-                throw StorageErrors.SizeMismatch(size, written.Size);
-            }
+                written = await WriteChunksAsync(content, settings, request.ExpectedSize, writeChunks: existing is null, progress, cancellationToken).ConfigureAwait(false);
 
-            if (request.ExpectedSha256 is { } digest && digest != written.Id)
-            {
-                throw StorageErrors.DigestMismatch(digest, written.Id);
-            }
-
-            activity?.SetTag("mesh.blob.id", written.Id.Hex);
-            activity?.SetTag("mesh.blob.size", written.Size);
-            if (existing is null)
-            {
-                var info = new BlobInfo(written.Id, written.Size, mediaType, written.ChunkCount, now, retainUntil);
-                var manifest = new BlobManifest(info, settings.ChunkSize, written.ChunkDigests);
-                try
+                if (request.ExpectedSize is { } size && size != written.Size)
                 {
-                    await WriteManifestAsync(written, manifest, cancellationToken).ConfigureAwait(false);
-                    telemetry.BlobsCreated.Add(1);
-                    logger.BlobStored(written.Id.Hex, written.Size, written.ChunkCount, mediaType);
-                    return new BlobPutResult(info, Created: true);
+                    throw StorageErrors.SizeMismatch(size, written.Size);
                 }
-                catch (ETagMismatchException)
+
+                if (request.ExpectedSha256 is { } digest && digest != written.Id)
                 {
+                    throw StorageErrors.DigestMismatch(digest, written.Id);
+                }
+
+                activity?.SetTag("mesh.blob.id", written.Id.Hex);
+                activity?.SetTag("mesh.blob.size", written.Size);
+                if (existing is null)
+                {
+                    var info = new BlobInfo(written.Id, written.Size, mediaType, written.ChunkCount, now, retainUntil);
+                    var manifest = new BlobManifest(info, written.ChunkSize, written.ChunkDigests);
+                    if (await WriteManifestAsync(written, manifest, progress, cancellationToken).ConfigureAwait(false))
+                    {
+                        telemetry.BlobsCreated.Add(1);
+                        logger.BlobStored(written.Id.Hex, written.Size, written.ChunkCount, mediaType);
+                        return new BlobPutResult(info, Created: true);
+                    }
+
                     // Stored meanwhile by a concurrent put of the same content: theirs stands.
                 }
+
+                if (progress?.Resumed is not null)
+                {
+                    await SettleStagingAsync(progress, (await LoadAsync(written.Id, cancellationToken).ConfigureAwait(false)).ChunkDigests, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception failure) when (progress is { Settled: false })
+            {
+                await StageAsync(progress, request, failure).ConfigureAwait(false);
+                throw;
             }
 
             telemetry.BlobDedupHits.Add(1);
@@ -123,6 +136,12 @@ public sealed class ChunkedBlobStore(
     public ValueTask<BlobInfo> UpdateRetentionAsync(Sha256Hash id, DateTimeOffset retainUntil, CancellationToken cancellationToken = default) =>
         ExtendRetentionAsync(id, retainUntil, cancellationToken);
 
+    public async ValueTask<StagedUpload?> GetStagedAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var record = await TryLoadStagingAsync(ValidateStagingKey(key), cancellationToken).ConfigureAwait(false);
+        return record is { Record.ChunkCount: > 0 } r && r.Record.ExpireTime > timeProvider.GetUtcNow() ? r.Record.ToStagedUpload() : null;
+    }
+
     private static string ValidateMediaType(string? mediaType)
     {
         if (string.IsNullOrEmpty(mediaType))
@@ -139,19 +158,20 @@ public sealed class ChunkedBlobStore(
     }
 
     private async ValueTask<WrittenContent> WriteChunksAsync(
-        IAsyncEnumerable<ReadOnlyMemory<byte>> content, StorageOptions settings, long? expectedSize, bool writeChunks, CancellationToken cancellationToken)
+        IAsyncEnumerable<ReadOnlyMemory<byte>> content, StorageOptions settings, long? expectedSize, bool writeChunks, StagingProgress? progress, CancellationToken cancellationToken)
     {
-        var chunkSize = settings.ChunkSize;
+        var chunkSize = progress?.ChunkSize ?? settings.ChunkSize;
         var maxSize = expectedSize ?? settings.MaxBlobSize;
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var digests = new ArrayBufferWriter<byte>(expectedSize is { } hint ? (int)Math.Min(new ChunkLayout(chunkSize).ChunkCount(hint) * Sha256Hash.ByteLength, 1 << 20) + Sha256Hash.ByteLength : 1024);
+        var (total, chunkCount) = progress?.Resumed is { } resumed
+            ? await ReadBackStagedAsync(resumed, whole, digests, cancellationToken).ConfigureAwait(false)
+            : (0L, 0);
 
         // Two buffers: one fills from the caller while the other is being written to the store.
         byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunkSize), ArrayPool<byte>.Shared.Rent(chunkSize)];
         var current = 0;
         var filled = 0;
-        long total = 0;
-        var chunkCount = 0;
         (Sha256Hash Digest, byte[] Data)? tail = null;
         Task pendingWrite = Task.CompletedTask;
         try
@@ -174,7 +194,7 @@ public sealed class ChunkedBlobStore(
                     remaining = remaining[take..];
                     if (filled == chunkSize)
                     {
-                        pendingWrite = await SealChunkAsync(buffers[current].AsMemory(0, filled), whole, digests, pendingWrite, writeChunks, cancellationToken).ConfigureAwait(false);
+                        pendingWrite = await SealChunkAsync(buffers[current].AsMemory(0, filled), whole, digests, pendingWrite, writeChunks, progress, cancellationToken).ConfigureAwait(false);
                         chunkCount++;
                         current ^= 1;
                         filled = 0;
@@ -213,50 +233,78 @@ public sealed class ChunkedBlobStore(
             ArrayPool<byte>.Shared.Return(buffers[1]);
         }
 
-        return new WrittenContent(Sha256Hash.FromBytes(whole.GetHashAndReset()), total, chunkCount, digests.WrittenMemory) { Tail = tail };
+        return new WrittenContent(Sha256Hash.FromBytes(whole.GetHashAndReset()), total, chunkCount, chunkSize, digests.WrittenMemory) { Tail = tail };
     }
 
     /// <summary>Hashes a full chunk, then starts writing it once the previous write is done.</summary>
     /// <returns>The write of this chunk, still in flight.</returns>
     private async ValueTask<Task> SealChunkAsync(
-        ReadOnlyMemory<byte> chunk, IncrementalHash whole, ArrayBufferWriter<byte> digests, Task previousWrite, bool writeChunk, CancellationToken cancellationToken)
+        ReadOnlyMemory<byte> chunk, IncrementalHash whole, ArrayBufferWriter<byte> digests, Task previousWrite, bool writeChunk, StagingProgress? progress, CancellationToken cancellationToken)
     {
         var digest = await HashAlongsideAsync(chunk, whole).ConfigureAwait(false);
         digest.WriteTo(digests.GetSpan(Sha256Hash.ByteLength));
         digests.Advance(Sha256Hash.ByteLength);
         await previousWrite.ConfigureAwait(false);
-        return writeChunk ? WriteChunkAsync(digest, chunk, cancellationToken) : Task.CompletedTask;
+        return writeChunk ? WriteChunkAsync(digest, chunk, progress, cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>
     /// Makes the blob visible: its manifest, with the last partial chunk when there is one, in one
     /// commit (a small attachment costs one durable write, not two). The chunk is content-addressed,
-    /// so writing it over an identical stored copy is harmless; the manifest is create-only.
+    /// so writing it over an identical stored copy is harmless; the manifest is create-only. A
+    /// resumed upload also settles its staging record in that commit.
     /// </summary>
-    private async ValueTask WriteManifestAsync(WrittenContent written, BlobManifest manifest, CancellationToken cancellationToken)
+    /// <returns>False when a concurrent put of the same content stored the manifest first.</returns>
+    private async ValueTask<bool> WriteManifestAsync(WrittenContent written, BlobManifest manifest, StagingProgress? progress, CancellationToken cancellationToken)
     {
         var encoded = BlobManifestCodec.Encode(manifest);
-        if (written.Tail is not { } tail)
-        {
-            await state.SetAsync(BlobKey(written.Id), encoded, ETag.Absent, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await state.TransactAsync(
-            [StateOperation.Upsert(ChunkKey(tail.Digest), tail.Data), StateOperation.Upsert(BlobKey(written.Id), encoded, ETag.Absent)],
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task WriteChunkAsync(Sha256Hash digest, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
-    {
         try
         {
-            await state.SetAsync(ChunkKey(digest), chunk, ETag.Absent, cancellationToken).ConfigureAwait(false);
+            if (progress?.Resumed is not null)
+            {
+                return await WriteResumedManifestAsync(written, encoded, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (written.Tail is not { } tail)
+            {
+                await state.SetAsync(BlobKey(written.Id), encoded, ETag.Absent, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            await state.TransactAsync(
+                [StateOperation.Upsert(ChunkKey(tail.Digest), tail.Data), StateOperation.Upsert(BlobKey(written.Id), encoded, ETag.Absent)],
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ETagMismatchException e) when (e.Key == BlobKey(written.Id))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes one full chunk. A chunk that is already stored is written again all the same (one
+    /// extra write, only for content that repeats chunk by chunk what another blob or upload has):
+    /// it gives the chunk a new ETag, and a chunk whose ETag has not changed since an abandoned
+    /// staged upload created it is what the collector is allowed to delete (see
+    /// ChunkedBlobStore.Staging.cs). A put with staging waits for a write it started even when
+    /// cancelled, so that what it stages is exactly what is durable.
+    /// </summary>
+    private async Task WriteChunkAsync(Sha256Hash digest, ReadOnlyMemory<byte> chunk, StagingProgress? progress, CancellationToken cancellationToken)
+    {
+        var token = progress is null ? cancellationToken : CancellationToken.None;
+        string? created = null;
+        try
+        {
+            created = await state.SetAsync(ChunkKey(digest), chunk, ETag.Absent, token).ConfigureAwait(false);
         }
         catch (ETagMismatchException)
         {
             telemetry.ChunkDedupHits.Add(1);
+            await state.SetAsync(ChunkKey(digest), chunk, expectedETag: null, token).ConfigureAwait(false);
         }
+
+        progress?.Stored(digest, created);
     }
 
     /// <summary>
@@ -385,7 +433,7 @@ public sealed class ChunkedBlobStore(
     private BlobManifest Decode(Sha256Hash id, StateItem item) =>
         BlobManifestCodec.Decode(id, item.Value) ?? throw Corrupted(id, "its manifest is unreadable or inconsistent");
 
-    private sealed record WrittenContent(Sha256Hash Id, long Size, int ChunkCount, ReadOnlyMemory<byte> ChunkDigests)
+    private sealed record WrittenContent(Sha256Hash Id, long Size, int ChunkCount, int ChunkSize, ReadOnlyMemory<byte> ChunkDigests)
     {
         /// <summary>The last, partial chunk, not written yet: it goes with the manifest.</summary>
         public (Sha256Hash Digest, byte[] Data)? Tail { get; init; }

@@ -9,6 +9,7 @@ using Mesh.ServiceDefaults.Errors;
 using Mesh.Storage.Domain;
 using Mesh.Storage.Grpc;
 using BlobInfo = Mesh.Storage.Domain.BlobInfo;
+using StagedUpload = Mesh.Storage.Domain.StagedUpload;
 
 namespace Mesh.Storage.Infrastructure;
 
@@ -32,6 +33,13 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
                 ExpectedSize = request.ExpectedSize ?? -1,
                 RetainUntil = request.RetainUntil is { } until ? Timestamp.FromDateTimeOffset(until) : null,
             };
+            if (request.Staging is { } staging)
+            {
+                header.StagingKey = staging.Key;
+                header.StagingTtl = Duration.FromTimeSpan(staging.Ttl);
+                header.ResumeFrom = staging.ResumeFrom;
+            }
+
             if (request.ExpectedSha256 is { } expected)
             {
                 header.ExpectedSha256 = UnsafeByteOperations.UnsafeWrap(expected.ToArray());
@@ -124,6 +132,20 @@ public sealed class GrpcBlobStorage(StorageService.StorageServiceClient client) 
         catch (RpcException ex)
         {
             throw ex.ToMeshException();
+        }
+    }
+
+    public async ValueTask<StagedUpload?> GetStagedAsync(string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await client.GetStagedUploadAsync(new GetStagedUploadRequest { StagingKey = key }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return BlobInfoMapper.FromProto(response.StagedUpload);
+        }
+        catch (RpcException ex)
+        {
+            var error = ex.ToMeshException();
+            return error.Reason == StorageReasons.StagedUploadNotFound ? null : throw error;
         }
     }
 

@@ -18,4 +18,16 @@ internal static partial class StorageLog
 
     [LoggerMessage(5, LogLevel.Information, "Retention of blob {BlobId} extended to {RetainUntil}")]
     public static partial void RetentionExtended(this ILogger logger, string blobId, DateTimeOffset retainUntil);
+
+    [LoggerMessage(6, LogLevel.Information, "Upload {Key} staged: {Size} bytes resumable, {Owned} chunks owned, until {ExpireTime}")]
+    public static partial void UploadStaged(this ILogger logger, string key, long size, int owned, DateTimeOffset expireTime);
+
+    [LoggerMessage(7, LogLevel.Warning, "Upload {Key} could not be staged; its chunks stay until a later attempt stages them")]
+    public static partial void StagingFailed(this ILogger logger, string key, Exception? exception);
+
+    [LoggerMessage(8, LogLevel.Information, "Staged upload {Key} collected: {Deleted} chunks deleted, {Kept} kept (referred to since, or already gone)")]
+    public static partial void StagingCollected(this ILogger logger, string key, int deleted, int kept);
+
+    [LoggerMessage(9, LogLevel.Error, "Collecting staged uploads failed; retried at the next run")]
+    public static partial void StagingCollectionFailed(this ILogger logger, Exception exception);
 }
