@@ -10,46 +10,24 @@ namespace Mesh.IntegrationTests;
 /// Mesh:Routing:PdfSignatures = PersonAndAgency (NĐ 30/2020 Art. 5): the main document must carry
 /// the competent person's signature and the sending agency's, each valid.
 /// </summary>
-public sealed class PdfSignerRuleTests : IAsyncLifetime
+public sealed class PdfSignerRuleTests() : TwoAgencyHubTests("nd30", new Dictionary<string, string?> { ["Mesh:Routing:PdfSignatures"] = "PersonAndAgency" })
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "mesh-nd30-" + Guid.NewGuid().ToString("N"));
-    private HubProcess hub = null!;
-    private AgencyClient a = null!;
-    private AgencyClient b = null!;
-
-    public async Task InitializeAsync()
-    {
-        hub = await HubProcess.StartAsync(directory, new Dictionary<string, string?> { ["Mesh:Routing:PdfSignatures"] = "PersonAndAgency" });
-        var agencyA = await hub.EnrolAsync(HubFixture.A);
-        var agencyB = await hub.EnrolAsync(HubFixture.B);
-        a = new AgencyClient(agencyA, hub.Channel(agencyA.ClientCertificate));
-        b = new AgencyClient(agencyB, hub.Channel(agencyB.ClientCertificate));
-    }
-
-    public async Task DisposeAsync()
-    {
-        a.Dispose();
-        b.Dispose();
-        await hub.DisposeAsync();
-        Directory.Delete(directory, recursive: true);
-    }
-
     [Fact]
     public async Task SendDocument_SignedByPersonThenAgency_Accepted()
     {
-        using var person = hub.UnboundSigningCertificate(HubFixture.A);
-        var pdf = SignedPdf.AddSignature(SignedPdf.Create(person), a.Agency.SigningCertificate, "Van phong");
+        using var person = Hub.UnboundSigningCertificate(HubFixture.A);
+        var pdf = SignedPdf.AddSignature(SignedPdf.Create(person), A.Agency.SigningCertificate, "Van phong");
 
         var sent = await SendAsync(pdf);
 
         sent.Receipt.DocumentId.Should().NotBeEmpty();
-        (await b.InboxAsync()).Should().Contain(i => i.Document.DocumentId == sent.Receipt.DocumentId);
+        (await B.InboxAsync()).Should().Contain(i => i.Document.DocumentId == sent.Receipt.DocumentId);
     }
 
     [Fact]
     public async Task SendDocument_OnlyTheAgencySigned_RefusedPersonalSignatureMissing()
     {
-        var pdf = SignedPdf.Create(a.Agency.SigningCertificate);
+        var pdf = SignedPdf.Create(A.Agency.SigningCertificate);
 
         var act = () => SendAsync(pdf);
 
@@ -59,8 +37,8 @@ public sealed class PdfSignerRuleTests : IAsyncLifetime
     [Fact]
     public async Task SendDocument_OnlyAPersonSigned_RefusedAgencySignatureMissing()
     {
-        using var person = hub.UnboundSigningCertificate(HubFixture.A);
-        using var colleague = hub.UnboundSigningCertificate(HubFixture.A);
+        using var person = Hub.UnboundSigningCertificate(HubFixture.A);
+        using var colleague = Hub.UnboundSigningCertificate(HubFixture.A);
         var pdf = SignedPdf.AddSignature(SignedPdf.Create(person), colleague);
 
         var act = () => SendAsync(pdf);
@@ -71,8 +49,8 @@ public sealed class PdfSignerRuleTests : IAsyncLifetime
     [Fact]
     public async Task SendDocument_AnotherAgencysSealAsTheAgencySignature_RefusedAgencySignatureMissing()
     {
-        using var person = hub.UnboundSigningCertificate(HubFixture.A);
-        var pdf = SignedPdf.AddSignature(SignedPdf.Create(person), b.Agency.SigningCertificate);
+        using var person = Hub.UnboundSigningCertificate(HubFixture.A);
+        var pdf = SignedPdf.AddSignature(SignedPdf.Create(person), B.Agency.SigningCertificate);
 
         var act = () => SendAsync(pdf);
 
@@ -82,7 +60,7 @@ public sealed class PdfSignerRuleTests : IAsyncLifetime
     private Task<SendDocumentResponse> SendAsync(byte[] pdf)
     {
         IReadOnlyList<OutgoingAttachment> attachments = [new("van-ban.pdf", pdf, AttachmentRole.MainDocument), new("phu-luc.bin", AgencyClient.RandomBytes(1000))];
-        return a.SendAsync(a.Manifest([HubFixture.B], attachments), attachments);
+        return A.SendAsync(A.Manifest([HubFixture.B], attachments), attachments);
     }
 
     private async Task ExpectRefusalAsync(Func<Task<SendDocumentResponse>> act, string reason)
@@ -90,6 +68,6 @@ public sealed class PdfSignerRuleTests : IAsyncLifetime
         var refusal = (await act.Should().ThrowAsync<RpcException>()).Which;
         refusal.StatusCode.Should().Be(StatusCode.FailedPrecondition, refusal.Status.Detail);
         refusal.MeshReason().Should().Be(reason, refusal.Status.Detail);
-        (await b.InboxAsync()).Should().BeEmpty("a refused send leaves nothing for the recipient");
+        (await B.InboxAsync()).Should().BeEmpty("a refused send leaves nothing for the recipient");
     }
 }
