@@ -33,7 +33,7 @@ public sealed class StagedUploadTests : IDisposable
         await InterruptAsync("send/a/1/0", content, brokenAfter: (2 * MiB) + (MiB / 2));
         var staged = await _storage.GetStagedAsync("send/a/1/0");
 
-        staged.Should().NotBeNull();
+        staged.Should().NotBeNull("a put broken mid-stream with a staging key is recorded for resume");
         staged!.Size.Should().Be(2 * MiB, "only whole chunks are durable; the half chunk was still in memory");
         staged.ExpectedSha256.Should().Be(Sha256Hash.Of(content));
         staged.ExpectedSize.Should().Be(content.Length);

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Hosting;
 using Google.Protobuf;
 using Mesh.Auditing;
 using Mesh.Contracts.Routing.V1;
@@ -19,29 +20,20 @@ internal sealed partial class DeadlineMonitor(
     DocumentExchange exchange,
     TimeProvider time,
     IOptions<RoutingOptions> options,
-    ILogger<DeadlineMonitor> logger) : BackgroundService
+    ILogger<DeadlineMonitor> logger) : PeriodicWork(time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.DeadlineScanInterval, time);
-        do
-        {
-            try
-            {
-                await ScanAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogScanFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-    }
+    protected override TimeSpan Interval => options.Value.DeadlineScanInterval;
+
+    protected override bool RunAtStart => true;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => ScanAsync(cancellationToken);
+
+    protected override void OnFailed(Exception exception) => LogScanFailed(logger, exception);
 
     /// <summary>Flags every delivery due before now; returns how many were flagged.</summary>
     public async Task<int> ScanAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var flagged = 0;
         string? after = null;
         while (true)

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Hosting;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -317,29 +318,13 @@ internal sealed class UploadSession(UploadStaging staging, string sender, string
 }
 
 /// <summary>Deletes the records of interrupted sends past their staging time, every <see cref="RoutingOptions.UploadSweepInterval"/>.</summary>
-internal sealed partial class UploadRecordSweeper(UploadStaging staging, IOptions<RoutingOptions> options, TimeProvider time, ILogger<UploadRecordSweeper> logger) : BackgroundService
+internal sealed partial class UploadRecordSweeper(UploadStaging staging, IOptions<RoutingOptions> options, TimeProvider time, ILogger<UploadRecordSweeper> logger) : PeriodicWork(time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.UploadSweepInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await staging.SweepAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is MeshException or IOException or InvalidOperationException)
-                {
-                    LogSweepFailed(logger, e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => options.Value.UploadSweepInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => staging.SweepAsync(cancellationToken);
+
+    protected override void OnFailed(Exception exception) => LogSweepFailed(logger, exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Deleting expired records of interrupted sends failed; retried at the next run")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);

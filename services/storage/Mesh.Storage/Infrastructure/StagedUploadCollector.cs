@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.Hosting;
 using Mesh.Errors;
 using Mesh.State;
 using Mesh.Storage.Domain;
@@ -123,27 +124,11 @@ public sealed class StagedUploadCollector(IStateStore state, TimeProvider timePr
 }
 
 /// <summary>Runs <see cref="StagedUploadCollector"/> every <see cref="StorageOptions.StagingCollectInterval"/>.</summary>
-internal sealed class StagedUploadCollectorService(StagedUploadCollector collector, IOptions<StorageOptions> options, TimeProvider timeProvider, ILogger<StagedUploadCollector> logger) : BackgroundService
+internal sealed class StagedUploadCollectorService(StagedUploadCollector collector, IOptions<StorageOptions> options, TimeProvider timeProvider, ILogger<StagedUploadCollector> logger) : PeriodicWork(timeProvider)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.StagingCollectInterval, timeProvider);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await collector.CollectAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is MeshException or IOException or InvalidOperationException)
-                {
-                    logger.StagingCollectionFailed(e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => options.Value.StagingCollectInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => collector.CollectAsync(cancellationToken);
+
+    protected override void OnFailed(Exception exception) => logger.StagingCollectionFailed(exception);
 }
