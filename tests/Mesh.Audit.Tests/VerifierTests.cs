@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mesh.Audit.Domain;
 using Mesh.Audit.Infrastructure;
 using Mesh.Audit.Testing;
@@ -57,9 +58,13 @@ public sealed class VerifierTests
     {
         var harness = await LogWithEntriesAsync(600);
         var copy = harness.Store.Copy();
-        await RewriteBundleAsync(copy, "audit/tile/entries/002.p/88", entries =>
+        // The partial bundle is stored as pieces, one per batch: remove entry 10 from the piece that holds it.
+        var piece = copy.Keys("audit/tail/entries/002/")
+            .Select(k => (Key: k, Start: int.Parse(k[^7..^4], CultureInfo.InvariantCulture), End: int.Parse(k[^3..], CultureInfo.InvariantCulture)))
+            .Single(p => p.Start <= 10 && 10 < p.End);
+        await RewriteBundleAsync(copy, piece.Key, entries =>
         {
-            entries.RemoveAt(10);
+            entries.RemoveAt(10 - piece.Start);
             return entries;
         });
 

@@ -87,6 +87,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
             // After a checkpoint the WAL is truncated back to this size, so one burst of 4 MiB values does not keep a huge file.
             Execute("PRAGMA journal_size_limit = 67108864;");
+            // Every write of a group commit runs in its own savepoint, whose statement journal SQLite keeps in a
+            // temporary file by default: at 100 sends/s that was ~7 MB/s written to files opened and deleted
+            // per commit. In memory it is bounded by the pages one write changes.
+            Execute("PRAGMA temp_store = MEMORY;");
             Execute(Schema);
             context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);

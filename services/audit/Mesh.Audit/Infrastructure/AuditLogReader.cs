@@ -50,6 +50,7 @@ public sealed class AuditLogReader
 
     private readonly IStateStore _store;
     private readonly AuditKeys _keys;
+    private readonly TileStore _tileStore;
     private readonly TileNodeSource _tiles;
     private readonly AuditSequencer? _sequencer;
 
@@ -61,7 +62,8 @@ public sealed class AuditLogReader
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _keys = new AuditKeys(options.Value.KeyPrefix);
-        _tiles = new TileNodeSource(store, _keys, options.Value.TileCacheSize);
+        _tileStore = new TileStore(store, _keys);
+        _tiles = new TileNodeSource(_tileStore, options.Value.TileCacheSize);
         _sequencer = sequencer;
     }
 
@@ -392,10 +394,11 @@ public sealed class AuditLogReader
     private async Task<List<LogEntry>> ReadEntriesAsync(IEnumerable<long> indexes, long size, CancellationToken cancellationToken)
     {
         var wanted = indexes.ToList();
-        var bundleKeys = wanted.Select(i => i / TileLayout.TileWidth).Distinct()
-            .ToDictionary(n => n, n => _keys.Entries(n, TileLayout.Width(size, n)));
-        var items = await _store.GetBulkAsync([.. bundleKeys.Values], cancellationToken).ConfigureAwait(false);
-        var bundles = items.ToDictionary(i => i.Key, i => TileLayout.DecodeBundle(i.Value.Span), StringComparer.Ordinal);
+        var bundleIds = wanted.Select(i => i / TileLayout.TileWidth).Distinct()
+            .ToDictionary(n => n, n => new TileId(TileId.EntriesLevel, n, TileLayout.Width(size, n)));
+        var bundleKeys = bundleIds.ToDictionary(p => p.Key, p => _tileStore.Name(p.Value));
+        var items = await _tileStore.ReadAsync(bundleIds.Values, cancellationToken).ConfigureAwait(false);
+        var bundles = items.ToDictionary(i => i.Key, i => TileLayout.DecodeBundle(i.Value), StringComparer.Ordinal);
         var result = new List<LogEntry>(wanted.Count);
         foreach (var index in wanted)
         {

@@ -14,7 +14,8 @@ namespace Mesh.Audit.Infrastructure;
 public sealed record AppendResult(long Index, byte[] LeafHash, long TreeSize, string SignedCheckpoint);
 
 /// <summary>
-/// Sequences appends in batches. Each batch — entry bundles, the hash tiles it touches, index
+/// Sequences appends in batches. Each batch — entry bundles, the hash tiles it touches (partial
+/// ones as one appended piece each, see <see cref="TileStore"/>), index
 /// keys, statistics, the signed checkpoint and the tree state — is one all-or-nothing
 /// transaction guarded by the ETag of the tree-state key, so two sequencers on one store can
 /// never fork the log: the slower one gets an ETag conflict, re-reads the tree and retries.
@@ -27,6 +28,7 @@ public sealed class AuditSequencer : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<AuditSequencer> _logger;
     private readonly AuditKeys _keys;
+    private readonly TileStore _tiles;
     private readonly Channel<Pending> _channel;
     private SequencerState? _state;
     private long _conflicts;
@@ -41,6 +43,7 @@ public sealed class AuditSequencer : BackgroundService
         _time = time;
         _logger = logger;
         _keys = new AuditKeys(_options.KeyPrefix);
+        _tiles = new TileStore(store, _keys);
         _channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.MaxPendingAppends)
         {
             SingleReader = true,
@@ -283,53 +286,44 @@ public sealed class AuditSequencer : BackgroundService
         var item = await _store.GetAsync(_keys.State, cancellationToken).ConfigureAwait(false);
         if (item is null)
         {
-            return new SequencerState(new CompactRange(), null, [], [], new HashSet<string>(StringComparer.Ordinal));
+            return new SequencerState(new CompactRange(), null, [], new HashSet<string>(StringComparer.Ordinal));
         }
 
         var range = TreeStateCodec.Decode(item.Value.Span);
         var size = range.Size;
-        var wanted = new List<(string Key, int Level)>();
-        if (size % TileLayout.TileWidth != 0)
-        {
-            wanted.Add((_keys.Entries(size / TileLayout.TileWidth, (int)(size % TileLayout.TileWidth)), -1));
-        }
-
+        var tails = new Dictionary<int, TileStore.Tail>();
+        var partials = new List<(int Level, long Count)> { (TileId.EntriesLevel, size) };
         for (var level = 0; TileLayout.LevelCount(size, level) > 0; level++)
         {
-            var count = TileLayout.LevelCount(size, level);
-            if (count % TileLayout.TileWidth != 0)
-            {
-                wanted.Add((_keys.Tile(level, count / TileLayout.TileWidth, (int)(count % TileLayout.TileWidth)), level));
-            }
+            partials.Add((level, TileLayout.LevelCount(size, level)));
         }
 
-        var found = (await _store.GetBulkAsync([.. wanted.Select(w => w.Key)], cancellationToken).ConfigureAwait(false))
-            .ToDictionary(i => i.Key, i => i.Value, StringComparer.Ordinal);
-        var bundleTail = new List<byte[]>();
-        var tileTails = new Dictionary<int, List<byte[]>>();
-        foreach (var (key, level) in wanted)
+        foreach (var (level, count) in partials)
         {
-            if (!found.TryGetValue(key, out var value))
+            var width = (int)(count % TileLayout.TileWidth);
+            if (width == 0)
             {
-                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_MISSING", $"The audit log of size {size} has no '{key}'.")
+                continue;
+            }
+
+            var n = count / TileLayout.TileWidth;
+            var pieces = await _tiles.ReadPiecesAsync(level, n, width, cancellationToken).ConfigureAwait(false);
+
+            // Pieces beyond the width are another sequencer's newer commit: re-read the state.
+            if (pieces is null || pieces[^1].End != width)
+            {
+                throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_MISSING", $"The audit log of size {size} has no '{_tiles.Name(new TileId(level, n, width))}'.")
                 {
                     Metadata = { ["state_etag"] = item.ETag },
                 };
             }
 
-            if (level < 0)
-            {
-                bundleTail = TileLayout.DecodeBundle(value.Span);
-            }
-            else
-            {
-                tileTails[level] = TileLayout.DecodeTile(value.Span);
-            }
+            tails[level] = TileStore.ToTail(level, pieces);
         }
 
         _logger.Resumed(_options.Origin, size);
         Interlocked.Exchange(ref _integratedSize, Math.Max(size, Interlocked.Read(ref _integratedSize)));
-        return new SequencerState(range, item.ETag, bundleTail, tileTails, new HashSet<string>(StringComparer.Ordinal));
+        return new SequencerState(range, item.ETag, tails, new HashSet<string>(StringComparer.Ordinal));
     }
 
     private async Task<BatchPlan> PlanAsync(SequencerState state, List<Pending> batch, CancellationToken cancellationToken)
@@ -359,13 +353,11 @@ public sealed class AuditSequencer : BackgroundService
         }
 
         var operations = new List<StateOperation>(1024);
-        var nextBundleTail = WriteTiles(state.BundleTail, [.. batch.Select(p => p.Entry)], firstIndex, (n, w) => _keys.Entries(n, w), TileLayout.EncodeBundle, operations);
-        var nextTileTails = new Dictionary<int, List<byte[]>>(state.TileTails);
+        var nextTails = new Dictionary<int, TileStore.Tail>(state.Tails);
+        nextTails[TileId.EntriesLevel] = _tiles.PlanAppend(TileId.EntriesLevel, state.Tail(TileId.EntriesLevel), [.. batch.Select(p => p.Entry)], firstIndex, operations);
         foreach (var (level, appended) in levelAppends)
         {
-            var oldCount = TileLayout.LevelCount(firstIndex, level);
-            var tail = state.TileTails.GetValueOrDefault(level) ?? [];
-            nextTileTails[level] = WriteTiles(tail, appended, oldCount, (n, w) => _keys.Tile(level, n, w), TileLayout.EncodeTile, operations);
+            nextTails[level] = _tiles.PlanAppend(level, state.Tail(level), appended, TileLayout.LevelCount(firstIndex, level), operations);
         }
 
         PlanIndexes(batch, firstIndex, operations);
@@ -387,39 +379,8 @@ public sealed class AuditSequencer : BackgroundService
         operations.Add(StateOperation.Upsert(_keys.Checkpoint, signedBytes));
         operations.Add(StateOperation.Upsert(_keys.State, TreeStateCodec.Encode(range), state.ETag ?? ETag.Absent));
 
-        var next = new SequencerState(range, null, nextBundleTail, nextTileTails, state.KnownAgencies);
+        var next = new SequencerState(range, null, nextTails, state.KnownAgencies);
         return new BatchPlan(operations, next, firstIndex, leafHashes, signed, newAgencies);
-    }
-
-    /// <summary>
-    /// Rewrites the rightmost tile of one level with the appended items: full tiles get their
-    /// final path, the last one its ".p/W" path, and the superseded partial is deleted in the same
-    /// transaction (c2sp.org/tlog-tiles lets partial tiles go once a wider one exists).
-    /// </summary>
-    private static List<byte[]> WriteTiles(List<byte[]> tail, List<byte[]> appended, long oldCount, Func<long, int, string> key, Func<IReadOnlyList<byte[]>, byte[]> encode, List<StateOperation> operations)
-    {
-        var firstTile = oldCount / TileLayout.TileWidth;
-        if (tail.Count > 0)
-        {
-            operations.Add(StateOperation.Delete(key(firstTile, tail.Count)));
-        }
-
-        var combined = new List<byte[]>(tail.Count + appended.Count);
-        combined.AddRange(tail);
-        combined.AddRange(appended);
-        var nextTail = new List<byte[]>();
-        for (var offset = 0; offset < combined.Count; offset += TileLayout.TileWidth)
-        {
-            var width = Math.Min(TileLayout.TileWidth, combined.Count - offset);
-            var chunk = combined.GetRange(offset, width);
-            operations.Add(StateOperation.Upsert(key(firstTile + (offset / TileLayout.TileWidth), width), encode(chunk)));
-            if (width < TileLayout.TileWidth)
-            {
-                nextTail = chunk;
-            }
-        }
-
-        return nextTail;
     }
 
     /// <summary>One posting per index term and batch (see <see cref="AuditKeys"/>), named by its last leaf index.</summary>
@@ -627,12 +588,15 @@ public sealed class AuditSequencer : BackgroundService
         public string? IdempotencyKey { get; init; }
     }
 
+    /// <summary>The tree as this sequencer last committed it, with the partial tile of each level (entries: <see cref="TileId.EntriesLevel"/>).</summary>
     private sealed record SequencerState(
         CompactRange Range,
         string? ETag,
-        List<byte[]> BundleTail,
-        Dictionary<int, List<byte[]>> TileTails,
-        HashSet<string> KnownAgencies);
+        Dictionary<int, TileStore.Tail> Tails,
+        HashSet<string> KnownAgencies)
+    {
+        public TileStore.Tail Tail(int level) => Tails.GetValueOrDefault(level) ?? TileStore.Tail.Empty;
+    }
 
     private sealed record BatchPlan(
         List<StateOperation> Operations,

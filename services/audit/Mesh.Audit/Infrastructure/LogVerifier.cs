@@ -26,6 +26,7 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
 {
     private const int MaxProblems = 1000;
     private readonly AuditKeys _keys = new(keyPrefix);
+    private readonly TileStore _tiles = new(store, new AuditKeys(keyPrefix));
 
     public async Task<LogVerificationReport> VerifyAsync(CancellationToken cancellationToken = default)
     {
@@ -45,10 +46,11 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
         {
             var width = TileLayout.Width(size, n);
             var first = n * TileLayout.TileWidth;
-            var bundleKey = _keys.Entries(n, width);
-            var tileKey = _keys.Tile(0, n, width);
-            var items = (await store.GetBulkAsync([bundleKey, tileKey], cancellationToken).ConfigureAwait(false)).ToDictionary(i => i.Key, i => i.Value, StringComparer.Ordinal);
-            var tile = items.TryGetValue(tileKey, out var tileBytes) && tileBytes.Length == width * MerkleHasher.HashSize ? TileLayout.DecodeTile(tileBytes.Span) : null;
+            var bundleId = new TileId(TileId.EntriesLevel, n, width);
+            var tileId = new TileId(0, n, width);
+            var (bundleKey, tileKey) = (_tiles.Name(bundleId), _tiles.Name(tileId));
+            var items = await _tiles.ReadAsync([bundleId, tileId], cancellationToken).ConfigureAwait(false);
+            var tile = items.TryGetValue(tileKey, out var tileBytes) && tileBytes.Length == width * MerkleHasher.HashSize ? TileLayout.DecodeTile(tileBytes) : null;
             run.Tiles++;
             if (tile is null)
             {
@@ -64,7 +66,7 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
             {
                 try
                 {
-                    entries = TileLayout.DecodeBundle(bundleBytes.Span);
+                    entries = TileLayout.DecodeBundle(bundleBytes);
                 }
                 catch (FormatException ex)
                 {
@@ -162,17 +164,18 @@ public sealed class LogVerifier(IStateStore store, string keyPrefix, string orig
 
             // The buffer holds the hashes of exactly one tile; which one follows from how many this level has seen.
             var tileIndex = run.UpperSeen(level) / TileLayout.TileWidth;
-            var key = _keys.Tile(level, tileIndex, hashes.Count);
-            var stored = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            var id = new TileId(level, tileIndex, hashes.Count);
+            var key = _tiles.Name(id);
+            var stored = (await _tiles.ReadAsync([id], cancellationToken).ConfigureAwait(false)).GetValueOrDefault(key);
             run.Tiles++;
             var firstLeaf = (tileIndex * TileLayout.TileWidth) << (TileLayout.TileHeight * level);
-            if (stored is null || stored.Value.Length != hashes.Count * MerkleHasher.HashSize)
+            if (stored is null || stored.Length != hashes.Count * MerkleHasher.HashSize)
             {
                 run.Add(firstLeaf, "tile-missing", $"'{key}' is missing or has the wrong length.");
             }
             else
             {
-                var storedHashes = TileLayout.DecodeTile(stored.Value.Span);
+                var storedHashes = TileLayout.DecodeTile(stored);
                 for (var i = 0; i < hashes.Count; i++)
                 {
                     if (!CryptographicOperations.FixedTimeEquals(storedHashes[i], hashes[i]))

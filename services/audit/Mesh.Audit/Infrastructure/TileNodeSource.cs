@@ -8,11 +8,11 @@ namespace Mesh.Audit.Infrastructure;
 /// <summary>
 /// Answers complete-subtree hashes from the stored tiles: a node of level 8·L + r is the
 /// r-level subtree over 2^r consecutive hashes of one level-L tile. A tile path names its width,
-/// so what it holds never changes (a partial tile is deleted once superseded, never rewritten):
+/// so what it holds never changes (partial tiles only grow, and are read up to their width):
 /// every tile read is kept with all its inner nodes computed, and a proof from cached tiles is
 /// lookups only.
 /// </summary>
-public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheSize)
+public sealed class TileNodeSource(TileStore store, int cacheSize)
 {
     // Partial tiles are only useful until the next batch replaces them.
     private const int PartialCacheSize = 256;
@@ -38,7 +38,7 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
 
         var placements = new (string Key, int Offset, int Height)[nodes.Count];
         var tiles = new Dictionary<string, TileNodes?>(StringComparer.Ordinal);
-        List<string>? missing = null;
+        List<TileId>? missing = null;
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
@@ -47,7 +47,8 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
             var first = node.Index << height;
             var tile = first / TileLayout.TileWidth;
             var width = TileLayout.Width(TileLayout.LevelCount(storedSize, tileLevel), tile);
-            var key = keys.Tile(tileLevel, tile, width);
+            var id = new TileId(tileLevel, tile, width);
+            var key = store.Name(id);
             placements[i] = (key, (int)(first % TileLayout.TileWidth), height);
             if (!tiles.ContainsKey(key))
             {
@@ -55,16 +56,16 @@ public sealed class TileNodeSource(IStateStore store, AuditKeys keys, int cacheS
                 tiles[key] = cached;
                 if (cached is null)
                 {
-                    (missing ??= []).Add(key);
+                    (missing ??= []).Add(id);
                 }
             }
         }
 
         if (missing is not null)
         {
-            foreach (var item in await store.GetBulkAsync(missing, cancellationToken).ConfigureAwait(false))
+            foreach (var item in await store.ReadAsync(missing, cancellationToken).ConfigureAwait(false))
             {
-                var nodesOfTile = TileNodes.Build(item.Value.Span);
+                var nodesOfTile = TileNodes.Build(item.Value);
                 tiles[item.Key] = nodesOfTile;
                 Remember(item.Key, nodesOfTile);
             }
