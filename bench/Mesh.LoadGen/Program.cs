@@ -80,12 +80,12 @@ async Task SendOne(int index)
 // judged by when hub and load generator share a machine. The warm-up must cover the hub's tiered JIT:
 // its tier-1 recompilation took ~9 s of CPU in the first half minute of load.
 using var hubProcess = Get("--hub-pid") is { } pid ? Process.GetProcessById(int.Parse(pid, CultureInfo.InvariantCulture)) : null;
-(TimeSpan Cpu, long Sends)? afterWarmup = null;
+(TimeSpan Cpu, TimeSpan Own, long Sends)? afterWarmup = null;
 var sampler = hubProcess is null ? Task.CompletedTask : Task.Run(async () =>
 {
     await Task.Delay(TimeSpan.FromSeconds(options.Warmup));
     hubProcess.Refresh();
-    afterWarmup = (hubProcess.TotalProcessorTime, Interlocked.Read(ref finished));
+    afterWarmup = (hubProcess.TotalProcessorTime, Process.GetCurrentProcess().TotalProcessorTime, Interlocked.Read(ref finished));
 });
 var send = await Runner.RunAsync("send", options, () => SendOne(Interlocked.Increment(ref next)));
 Console.WriteLine(send.Describe());
@@ -94,8 +94,9 @@ if (hubProcess is not null && afterWarmup is { } start)
 {
     hubProcess.Refresh();
     var cpu = hubProcess.TotalProcessorTime - start.Cpu;
+    var own = Process.GetCurrentProcess().TotalProcessorTime - start.Own;
     var sends = Interlocked.Read(ref finished) - start.Sends;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hub CPU after warm-up {cpu.TotalSeconds:F1} s over {sends} sends = {cpu.TotalMilliseconds / Math.Max(1, sends):F2} ms per send"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hub CPU after warm-up {cpu.TotalSeconds:F1} s over {sends} sends = {cpu.TotalMilliseconds / Math.Max(1, sends):F2} ms per send (load generator: {own.TotalMilliseconds / Math.Max(1, sends):F2} ms per send)"));
 }
 
 if (args.Contains("--no-floor"))

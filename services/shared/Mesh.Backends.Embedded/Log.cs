@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Embedded backend closed {Path}")]
     public static partial void Closed(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Background checkpoint of {Path} failed; retrying at the next interval")]
+    public static partial void CheckpointFailed(ILogger logger, string path, Exception exception);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Handler {Handler} failed on event {EventId} of {Topic} for group {Group} (attempt {Attempt} of {MaxAttempts}); retrying in {Delay}")]
     public static partial void HandlerFailed(ILogger logger, string handler, string eventId, string topic, string group, int attempt, int maxAttempts, TimeSpan delay, Exception exception);
 

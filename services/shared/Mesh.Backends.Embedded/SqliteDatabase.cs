@@ -52,6 +52,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly WriteContext context;
     private readonly Channel<WriteCommand> queue;
     private readonly Thread writerThread;
+    private readonly Thread? checkpointerThread;
+    private readonly string? checkpointerConnectionString;
+    private readonly CancellationTokenSource checkpointerStop = new();
     private readonly TaskCompletionSource writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, SqliteCommand> control = new(StringComparer.Ordinal);
     private readonly KeyValuePair<string, object?>[] metricTags;
@@ -92,6 +95,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             // per commit. In memory it is bounded by the pages one write changes.
             Execute("PRAGMA temp_store = MEMORY;");
             Execute(Schema);
+            if (options.CheckpointInterval > TimeSpan.Zero)
+            {
+                Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint = {options.CheckpointRestartPages};"));
+            }
+
             context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
         }
@@ -109,6 +117,12 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         });
         writerThread = new Thread(RunWriter) { IsBackground = true, Name = "Mesh.Embedded.Writer" };
         writerThread.Start();
+        if (options.CheckpointInterval > TimeSpan.Zero)
+        {
+            checkpointerConnectionString = writeBuilder.ConnectionString;
+            checkpointerThread = new Thread(RunCheckpointer) { IsBackground = true, Name = "Mesh.Embedded.Checkpointer" };
+            checkpointerThread.Start();
+        }
     }
 
     /// <summary>Full path of the SQLite file.</summary>
@@ -190,6 +204,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         // Writes already queued are still committed: completing the channel lets the loop drain it.
         queue.Writer.TryComplete();
         await writerStopped.Task.ConfigureAwait(false);
+        await checkpointerStop.CancelAsync().ConfigureAwait(false);
+        checkpointerThread?.Join();
+        checkpointerStop.Dispose();
         context.Dispose();
         foreach (var command in control.Values)
         {
@@ -200,6 +217,49 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         await writer.DisposeAsync().ConfigureAwait(false);
         await lockFile.DisposeAsync().ConfigureAwait(false);
         Log.Closed(logger, DatabasePath);
+    }
+
+    /// <summary>
+    /// Checkpoints off the writer thread (<see cref="EmbeddedOptions.CheckpointInterval"/>): a passive
+    /// checkpoint copies committed pages into the database file and fsyncs it while writes go on. Only
+    /// once the WAL holds <see cref="EmbeddedOptions.CheckpointRestartPages"/> does the writer checkpoint
+    /// itself (SQLite's automatic checkpoint), copying just the pages committed since the last pass, so the
+    /// next write starts the WAL over. With synchronous=FULL every checkpoint fsyncs the WAL before and the
+    /// database after copying; the last connection to close checkpoints what is left.
+    /// </summary>
+    private void RunCheckpointer()
+    {
+        using var connection = new SqliteConnection(checkpointerConnectionString);
+        connection.Open();
+        using (var setup = connection.CreateCommand())
+        {
+            setup.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
+            setup.ExecuteNonQuery();
+        }
+
+        using var passive = connection.CreateCommand();
+        passive.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+        var checkpointedAt = Interlocked.Read(ref commits);
+        while (!checkpointerStop.Token.WaitHandle.WaitOne(options.CheckpointInterval))
+        {
+            var now = Interlocked.Read(ref commits);
+            if (now == checkpointedAt)
+            {
+                continue;
+            }
+
+            try
+            {
+                passive.ExecuteNonQuery();
+                checkpointedAt = now;
+            }
+#pragma warning disable CA1031 // A failed checkpoint (e.g. disk full) is retried at the next tick; the WAL keeps every commit meanwhile.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                Log.CheckpointFailed(logger, DatabasePath, exception);
+            }
+        }
     }
 
     private void RunWriter()

@@ -64,6 +64,65 @@ public sealed class EmbeddedBackendTests : IDisposable
         File.Exists(store.DatabasePath + "-wal").Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Checkpoints_BackgroundInterval_CopyCommittedPagesIntoTheDatabaseFileOffTheWriter(bool background)
+    {
+        // Restart pages high enough that the writer's own checkpoint never runs: only the background one can copy.
+        var options = Options();
+        options.CheckpointInterval = background ? TimeSpan.FromMilliseconds(20) : TimeSpan.Zero;
+        options.CheckpointRestartPages = 1_000_000;
+        await using var store = SqliteStateStore.Open(options);
+        var value = new byte[64 * 1024];
+        for (var i = 0; i < 32; i++)
+        {
+            Random.Shared.NextBytes(value);
+            await store.SetAsync($"k{i}", value);
+        }
+
+        var databaseFile = new FileInfo(store.DatabasePath);
+        var deadline = Stopwatch.StartNew();
+        while (databaseFile.Length < 2 * 1024 * 1024 && deadline.Elapsed < TimeSpan.FromSeconds(background ? 10 : 1))
+        {
+            await Task.Delay(20);
+            databaseFile.Refresh();
+        }
+
+        if (background)
+        {
+            databaseFile.Length.Should().BeGreaterThan(2 * 1024 * 1024, "the background checkpoint copied the 2 MiB committed to the WAL");
+        }
+        else
+        {
+            databaseFile.Length.Should().BeLessThan(1024 * 1024, "without it nothing checkpoints 2 MiB below SQLite's 1,000-page threshold");
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoints_ManyCommitsWithBackgroundCheckpoints_WalStartsOverInsteadOfGrowing()
+    {
+        var options = Options();
+        options.CheckpointInterval = TimeSpan.FromMilliseconds(10);
+        options.CheckpointRestartPages = 256;
+        await using (var store = SqliteStateStore.Open(options))
+        {
+            var value = new byte[16 * 1024];
+            for (var i = 0; i < 1280; i++)
+            {
+                Random.Shared.NextBytes(value);
+                await store.SetAsync($"k{i % 64}", value);
+            }
+
+            // 20 MiB went through the WAL; restarts at 256 pages (1 MiB) keep the file a small multiple of that.
+            new FileInfo(store.DatabasePath + "-wal").Length.Should().BeLessThan(8 * 1024 * 1024);
+            (await store.GetAsync("k63"))!.Value.Length.Should().Be(16 * 1024);
+        }
+
+        await using var reopened = SqliteStateStore.Open(options);
+        (await reopened.ScanAsync("k", null, 100)).Should().HaveCount(64, "every committed key survives the checkpoints and a reopen");
+    }
+
     [Fact]
     public async Task SetAsync_SixtyFourConcurrentWriters_FewerCommitsThanWrites()
     {
