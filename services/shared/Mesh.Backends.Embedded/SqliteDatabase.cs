@@ -53,7 +53,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly Channel<WriteCommand> queue;
     private readonly Thread writerThread;
     private readonly Thread? checkpointerThread;
-    private readonly string? checkpointerConnectionString;
     private readonly CancellationTokenSource checkpointerStop = new();
     private readonly TaskCompletionSource writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, SqliteCommand> control = new(StringComparer.Ordinal);
@@ -86,8 +85,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             writer.Open();
             var journalMode = Scalar<string>("PRAGMA journal_mode = WAL;") ?? "?";
-            Execute($"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
-            Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            Execute(ConnectionPragmas(options));
             // After a checkpoint the WAL is truncated back to this size, so one burst of 4 MiB values does not keep a huge file.
             Execute("PRAGMA journal_size_limit = 67108864;");
             // Every write of a group commit runs in its own savepoint, whose statement journal SQLite keeps in a
@@ -119,7 +117,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         writerThread.Start();
         if (options.CheckpointInterval > TimeSpan.Zero)
         {
-            checkpointerConnectionString = writeBuilder.ConnectionString;
             checkpointerThread = new Thread(RunCheckpointer) { IsBackground = true, Name = "Mesh.Embedded.Checkpointer" };
             checkpointerThread.Start();
         }
@@ -229,11 +226,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     /// </summary>
     private void RunCheckpointer()
     {
-        using var connection = new SqliteConnection(checkpointerConnectionString);
+        using var connection = new SqliteConnection(writer.ConnectionString);
         connection.Open();
         using (var setup = connection.CreateCommand())
         {
-            setup.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
+            setup.CommandText = ConnectionPragmas(options);
             setup.ExecuteNonQuery();
         }
 
@@ -261,6 +258,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Durability and lock waits, the same on every connection that writes (a checkpoint writes the database file).</summary>
+    private static string ConnectionPragmas(EmbeddedOptions options) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
 
     private void RunWriter()
     {

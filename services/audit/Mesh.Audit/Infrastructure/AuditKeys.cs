@@ -27,6 +27,16 @@ public sealed class AuditKeys(string prefix)
 
     public string Entries(long n, int width) => Prefix + TileLayout.EntriesPath(n, width);
 
+    /// <summary>
+    /// The pieces of partial tile n of a level (entries: level −1), one per batch that appended to it
+    /// (see <see cref="TileStore"/>); a piece is named by the items it holds, start…end−1, 3 digits each.
+    /// </summary>
+    public string TilePiecePrefix(int level, long n) =>
+        $"{Prefix}tail/{(level < 0 ? "entries" : level.ToString(CultureInfo.InvariantCulture))}/{TileLayout.EncodeIndex(n)}/";
+
+    public string TilePiece(int level, long n, int start, int end) =>
+        TilePiecePrefix(level, n) + start.ToString("D3", CultureInfo.InvariantCulture) + "-" + end.ToString("D3", CultureInfo.InvariantCulture);
+
     // Secondary indexes are posting lists, one key per index term and batch, named by the last
     // leaf index they hold (20 digits), so a prefix scan returns them in log order and a scan
     // "after <prefix><i>" resumes at the posting that holds the entries after leaf i.

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Mesh.Audit.Domain;
+using Mesh.Errors;
 using Mesh.State;
 
 namespace Mesh.Audit.Infrastructure;
@@ -21,7 +22,7 @@ public readonly record struct TileId(int Level, long N, int Width)
 /// <summary>
 /// Reads and plans writes of tiles. Full tiles are stored whole at their c2sp.org/tlog-tiles path and
 /// never change. The rightmost, partial tile of each level is stored as pieces, one per batch that
-/// appended to it (<c>tail/&lt;level&gt;/&lt;n&gt;/&lt;start&gt;-&lt;end&gt;</c>, items start…end−1),
+/// appended to it (<see cref="AuditKeys.TilePiece"/>: <c>tail/&lt;level&gt;/&lt;n&gt;/&lt;start&gt;-&lt;end&gt;</c>),
 /// so a batch writes only what it appended instead of rewriting the partial tile whole (at 100 sends/s the
 /// whole-tile rewrites were ~40 % of the bytes the hub wrote). A partial tile of width W is the pieces
 /// from 0 up to W; when the tile fills, the batch that fills it writes the full tile and deletes the pieces
@@ -35,14 +36,6 @@ public sealed class TileStore(IStateStore store, AuditKeys keys)
     /// <summary>The name a tile goes by in caches, reports and errors: its c2sp.org/tlog-tiles path.</summary>
     public string Name(TileId tile) =>
         tile.IsEntries ? keys.Entries(tile.N, tile.Width) : keys.Tile(tile.Level, tile.N, tile.Width);
-
-    /// <summary>The key prefix of the pieces of one partial tile.</summary>
-    public string PiecePrefix(int level, long n) =>
-        $"{keys.Prefix}tail/{(level == TileId.EntriesLevel ? "entries" : level.ToString(CultureInfo.InvariantCulture))}/{TileLayout.EncodeIndex(n)}/";
-
-    /// <summary>The key of the piece of tile (level, n) holding items start…end−1.</summary>
-    public string PieceKey(int level, long n, int start, int end) =>
-        PiecePrefix(level, n) + start.ToString("D3", CultureInfo.InvariantCulture) + "-" + end.ToString("D3", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Reads tiles; a tile not (or no longer) stored is absent from the result, keyed by <see cref="Name"/>.
@@ -79,14 +72,14 @@ public sealed class TileStore(IStateStore store, AuditKeys keys)
     /// </summary>
     public async ValueTask<List<Piece>?> ReadPiecesAsync(int level, long n, int width, CancellationToken cancellationToken = default)
     {
-        var stored = await store.ScanAsync(PiecePrefix(level, n), null, MaxPiecesPerTile, cancellationToken).ConfigureAwait(false);
+        var stored = await store.ScanAsync(keys.TilePiecePrefix(level, n), null, MaxPiecesPerTile, cancellationToken).ConfigureAwait(false);
         var pieces = new List<Piece>(stored.Count + 1);
         var covered = 0;
         var firstStart = stored.Count > 0 ? ParseRange(stored[0].Key).Start : width;
         if (firstStart > 0)
         {
             // A partial tile written whole by an earlier version is the first piece.
-            var legacyKey = level == TileId.EntriesLevel ? keys.Entries(n, firstStart) : keys.Tile(level, n, firstStart);
+            var legacyKey = Name(new TileId(level, n, firstStart));
             if (await store.GetAsync(legacyKey, cancellationToken).ConfigureAwait(false) is not { } legacy)
             {
                 return null;
@@ -157,7 +150,7 @@ public sealed class TileStore(IStateStore store, AuditKeys keys)
             }
             else
             {
-                var key = PieceKey(level, tileN, start, start + take);
+                var key = keys.TilePiece(level, tileN, start, start + take);
                 operations.Add(StateOperation.Upsert(key, Encode(level, slice)));
                 var items = new List<byte[]>(start + take);
                 items.AddRange(current.Items);
@@ -190,21 +183,14 @@ public sealed class TileStore(IStateStore store, AuditKeys keys)
 
     private static byte[] Join(TileId tile, List<Piece> pieces)
     {
-        var length = 0;
-        foreach (var piece in pieces)
-        {
-            var keep = Math.Min(piece.End, tile.Width) - piece.Start;
-            length += keep == piece.End - piece.Start ? piece.Value.Length : PrefixLength(tile.Level, piece.Value, keep);
-        }
-
-        var buffer = new byte[length];
+        // The last piece may reach past the width (a newer batch): only its first items belong to this tile.
+        var parts = pieces.Select(p => p.End <= tile.Width ? p.Value : p.Value.AsMemory(0, PrefixLength(tile.Level, p.Value, tile.Width - p.Start)).ToArray()).ToList();
+        var buffer = new byte[parts.Sum(p => p.Length)];
         var offset = 0;
-        foreach (var piece in pieces)
+        foreach (var part in parts)
         {
-            var keep = Math.Min(piece.End, tile.Width) - piece.Start;
-            var bytes = keep == piece.End - piece.Start ? piece.Value.Length : PrefixLength(tile.Level, piece.Value, keep);
-            piece.Value.AsSpan(0, bytes).CopyTo(buffer.AsSpan(offset));
-            offset += bytes;
+            part.CopyTo(buffer, offset);
+            offset += part.Length;
         }
 
         return buffer;
@@ -236,7 +222,7 @@ public sealed class TileStore(IStateStore store, AuditKeys keys)
             || !int.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var end)
             || end <= start || end > TileLayout.TileWidth)
         {
-            throw new Mesh.Errors.MeshException(Mesh.Errors.ErrorKind.DataLoss, "AUDIT_TILE_CORRUPT", $"'{key}' is not a tile piece name.");
+            throw new MeshException(ErrorKind.DataLoss, "AUDIT_TILE_CORRUPT", $"'{key}' is not a tile piece name.");
         }
 
         return (start, end);
