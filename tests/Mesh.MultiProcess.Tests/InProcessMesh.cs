@@ -6,6 +6,7 @@ using Mesh.ServiceDefaults.Hosting;
 using Mesh.ServiceDefaults.Peers;
 using Mesh.Signature;
 using Mesh.Storage;
+using Mesh.Testing.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ namespace Mesh.MultiProcess.Tests;
 public sealed class InProcessMesh : IAsyncDisposable
 {
     private readonly Dictionary<string, WebApplication> apps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CapturingLoggerProvider> logs = new(StringComparer.Ordinal);
 
     private InProcessMesh(ClusterLayout layout) => Layout = layout;
 
@@ -41,7 +43,8 @@ public sealed class InProcessMesh : IAsyncDisposable
         {
             foreach (var service in ClusterLayout.Services)
             {
-                mesh.apps[service] = Build(service, mesh.Layout, configure);
+                mesh.logs[service] = new CapturingLoggerProvider();
+                mesh.apps[service] = Build(service, mesh.Layout, mesh.logs[service], configure);
             }
 
             foreach (var app in mesh.apps.Values)
@@ -49,7 +52,15 @@ public sealed class InProcessMesh : IAsyncDisposable
                 await app.StartAsync();
             }
 
-            await mesh["Registry"].GetRequiredService<RegistryBootstrap>().Completed.WaitAsync(TimeSpan.FromSeconds(90));
+            try
+            {
+                await mesh["Registry"].GetRequiredService<RegistryBootstrap>().Completed.WaitAsync(TimeSpan.FromSeconds(90));
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException("The registry's start-up setup did not finish within 90 s. What the hosts logged:" + Environment.NewLine + mesh.Logs(), e);
+            }
+
             return mesh;
         }
         catch
@@ -58,6 +69,9 @@ public sealed class InProcessMesh : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Every host's log lines (Information and above), by service.</summary>
+    public string Logs() => string.Join(Environment.NewLine, logs.Select(l => $"===== {l.Key}{Environment.NewLine}{l.Value}"));
 
     public async ValueTask DisposeAsync()
     {
@@ -75,7 +89,7 @@ public sealed class InProcessMesh : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(string service, ClusterLayout layout, Action<string, WebApplicationBuilder>? configure)
+    private static WebApplication Build(string service, ClusterLayout layout, CapturingLoggerProvider log, Action<string, WebApplicationBuilder>? configure)
     {
         var directory = layout.DataDirectory(service);
         Directory.CreateDirectory(directory);
@@ -91,6 +105,7 @@ public sealed class InProcessMesh : IAsyncDisposable
         settings["ASPNETCORE_URLS"] = "";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(log).SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         // As services/<service>/Mesh.<Service>/Program.cs.
         switch (service)

@@ -37,6 +37,13 @@ public sealed class RegistryOptions
     public string OperatorOrganId { get; set; } = "000.00.00.G22";
 
     /// <summary>
+    /// How long one attempt of the start-up setup (<see cref="ServiceCertificatesPath"/> and the rest) may take
+    /// before it is abandoned, logged with the step it was on, and tried again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BootstrapAttemptTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>
     /// Refuse to bind a certificate whose CA has no CRL in the registry (see <see cref="CertificateBindingPolicy"/>).
     /// Off by default: revocation is checked again at every signature verification.
     /// </summary>

@@ -12,7 +12,9 @@ namespace Mesh.Registry.Infrastructure;
 /// from <see cref="RegistryOptions.TrustAnchorsPath"/>, then the operator agency with the client-TLS
 /// certificates of the other Mesh services (HUB_SERVICE) and of the first administrators (ADMIN) bound
 /// to it. Every step is idempotent (request ids derived from the certificate), so it runs at every start,
-/// and it retries until it succeeds: the audit service each change is recorded in may start later.
+/// and it retries until it succeeds: the audit service each change is recorded in may start later. An
+/// attempt that takes longer than <see cref="RegistryOptions.BootstrapAttemptTimeout"/> is abandoned and
+/// logged with the step it was on, so a peer that never answers shows up as a retry, not as silence.
 /// The all-in-one hub does not use it (its HubBootstrap creates a development PKI instead).
 /// </summary>
 public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<RegistryOptions> options, IServiceProvider services, ILogger<RegistryBootstrap> logger) : BackgroundService
@@ -21,6 +23,9 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
     public Task Completed => done.Task;
 
     private readonly TaskCompletionSource done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // What the current attempt is doing, for the log line of an attempt that timed out.
+    private volatile string step = "";
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,27 +39,35 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
         var delay = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            attempt.CancelAfter(o.BootstrapAttemptTimeout);
             try
             {
-                await RunAsync(o.OperatorOrganId, anchors, hubServices, admins, stoppingToken).ConfigureAwait(false);
+                await RunAsync(o.OperatorOrganId, anchors, hubServices, admins, attempt.Token).ConfigureAwait(false);
                 if (startupTrail is not null)
                 {
-                    await startupTrail.OpenAsync(stoppingToken).ConfigureAwait(false);
+                    step = "audit: writing the records held since start";
+                    await startupTrail.OpenAsync(attempt.Token).ConfigureAwait(false);
                 }
 
                 LogDone(logger, anchors.Count, hubServices.Count, admins.Count);
                 done.TrySetResult();
                 return;
             }
-            catch (MeshException e) when (e.Kind != ErrorKind.InvalidArgument)
+            catch (MeshException e) when (e.Kind != ErrorKind.InvalidArgument && !stoppingToken.IsCancellationRequested)
             {
                 // Typically the audit log: not up yet, or (first start) unable to authenticate this registry until
                 // the service certificates are bound. Each change is committed before it is audited, so a retry
                 // replays it by request id; the audit entry of a change made while the log was unreachable is lost.
-                LogRetry(logger, e.Reason, e);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                LogRetry(logger, attempt.IsCancellationRequested ? "REGISTRY_BOOTSTRAP_TIMEOUT" : e.Reason, step, e);
             }
+            catch (OperationCanceledException e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRetry(logger, "REGISTRY_BOOTSTRAP_TIMEOUT", step, e);
+            }
+
+            await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 
@@ -62,6 +75,7 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
     {
         foreach (var anchor in anchors)
         {
+            step = $"trust anchor {anchor.Subject}";
             var kind = anchor.SubjectName.RawData.AsSpan().SequenceEqual(anchor.IssuerName.RawData) ? TrustAnchorKind.Root : TrustAnchorKind.Intermediate;
             await IgnoreExistingAsync(() => registry.AddTrustAnchorAsync($"bootstrap-anchor-{Id(anchor)}", anchor.RawData, kind, anchor.GetNameInfo(X509NameType.SimpleName, false), Caller.Hub, ct)).ConfigureAwait(false);
         }
@@ -71,6 +85,7 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
             return;
         }
 
+        step = $"operator agency {operatorId}";
         if (await registry.FindAsync(operatorId, ct).ConfigureAwait(false) is null)
         {
             await IgnoreExistingAsync(() => registry.CreateAsync("bootstrap-operator", new AgencyDraft(operatorId, null, "Văn phòng Chính phủ", "VPCP", Contacts.None), Caller.Hub, ct)).ConfigureAwait(false);
@@ -78,11 +93,13 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
 
         foreach (var service in services)
         {
+            step = $"service certificate {service.Subject}";
             await IgnoreExistingAsync(() => registry.BindAsync($"bootstrap-service-{Id(service)}", operatorId, service.RawData, CertificatePurpose.ClientTls, [CallerRole.HubService], [], Caller.Hub, ct)).ConfigureAwait(false);
         }
 
         foreach (var admin in admins)
         {
+            step = $"administrator certificate {admin.Subject}";
             await IgnoreExistingAsync(() => registry.BindAsync($"bootstrap-admin-{Id(admin)}", operatorId, admin.RawData, CertificatePurpose.ClientTls, [CallerRole.Admin, CallerRole.Agency], [], Caller.Hub, ct)).ConfigureAwait(false);
         }
     }
@@ -116,6 +133,6 @@ public sealed partial class RegistryBootstrap(AgencyRegistry registry, IOptions<
     [LoggerMessage(Level = LogLevel.Information, Message = "Registry bootstrap: {Anchors} trust anchors, {Services} service and {Admins} administrator certificates in place")]
     private static partial void LogDone(ILogger logger, int anchors, int services, int admins);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry bootstrap failed ({Reason}); retrying")]
-    private static partial void LogRetry(ILogger logger, string reason, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry bootstrap failed ({Reason}) at {Step}; retrying")]
+    private static partial void LogRetry(ILogger logger, string reason, string step, Exception exception);
 }

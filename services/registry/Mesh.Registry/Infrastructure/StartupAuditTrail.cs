@@ -30,7 +30,7 @@ public sealed class StartupAuditTrail(IAuditTrail inner) : IAuditTrail
         return inner.RecordAsync(record, cancellationToken);
     }
 
-    /// <summary>Lets records through and writes the held ones; throws (keeping the rest) if the log cannot take them yet.</summary>
+    /// <summary>Lets records through and writes the held ones; throws (keeping the rest) if the log cannot take them yet or the wait is cancelled.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
         List<AuditRecord> pending;
@@ -47,7 +47,7 @@ public sealed class StartupAuditTrail(IAuditTrail inner) : IAuditTrail
             {
                 await inner.RecordAsync(pending[i], cancellationToken).ConfigureAwait(false);
             }
-            catch (MeshException)
+            catch (Exception e) when (e is MeshException or OperationCanceledException)
             {
                 lock (gate)
                 {

@@ -36,7 +36,7 @@ public static class RpcExceptionExtensions
     {
         ArgumentNullException.ThrowIfNull(exception);
         var status = exception.GetRpcStatus();
-        var reason = status?.GetDetail<ErrorInfo>()?.Reason is { Length: > 0 } r ? r : exception.StatusCode.ToString().ToUpperInvariant();
+        var reason = status?.GetDetail<ErrorInfo>()?.Reason is { Length: > 0 } r ? r : CanonicalName(exception.StatusCode);
         var kind = exception.StatusCode switch
         {
             StatusCode.InvalidArgument or StatusCode.OutOfRange => ErrorKind.InvalidArgument,
@@ -54,4 +54,19 @@ public static class RpcExceptionExtensions
         var violations = status?.GetDetail<BadRequest>()?.FieldViolations.Select(v => new FieldViolation(v.Field, v.Description)).ToList();
         return new MeshException(kind, reason, status?.Message ?? exception.Status.Detail, violations, exception);
     }
+
+    /// <summary>A status code as gRPC spells it (DEADLINE_EXCEEDED): the reason of an error that carries no ErrorInfo.</summary>
+    public static string CanonicalName(StatusCode code) => code switch
+    {
+        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
+        StatusCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
+        StatusCode.NotFound => "NOT_FOUND",
+        StatusCode.AlreadyExists => "ALREADY_EXISTS",
+        StatusCode.PermissionDenied => "PERMISSION_DENIED",
+        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
+        StatusCode.OutOfRange => "OUT_OF_RANGE",
+        StatusCode.DataLoss => "DATA_LOSS",
+        _ => code.ToString().ToUpperInvariant(),
+    };
 }

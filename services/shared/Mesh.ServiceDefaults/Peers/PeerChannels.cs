@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Mesh.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
@@ -9,7 +11,8 @@ namespace Mesh.ServiceDefaults.Peers;
 
 /// <summary>
 /// One long-lived HTTP/2 channel per peer, with this service's client certificate over TLS; through a
-/// Dapr sidecar (<see cref="PeerEndpoint.AppId"/> set) every call carries <c>dapr-app-id</c>.
+/// Dapr sidecar (<see cref="PeerEndpoint.AppId"/> set) every call carries <c>dapr-app-id</c>. Unary calls
+/// get a deadline of <see cref="PeerOptions.CallTimeout"/> unless the caller set one.
 /// </summary>
 public sealed class PeerChannels(IOptions<PeerOptions> options, IOptions<MeshDataOptions> data) : IDisposable
 {
@@ -17,13 +20,14 @@ public sealed class PeerChannels(IOptions<PeerOptions> options, IOptions<MeshDat
     public const string DaprAppIdHeader = "dapr-app-id";
 
     private readonly ConcurrentDictionary<(Uri Address, string AppId), GrpcChannel> channels = new();
+    private readonly UnaryDeadlineInterceptor deadlines = new(options.Value.CallTimeout);
     private readonly Lazy<(X509Certificate2? Client, X509Certificate2? Ca)> certificates = new(() => LoadCertificates(options.Value, data.Value));
 
-    /// <summary>The channel to a peer.</summary>
-    public GrpcChannel For(PeerEndpoint? peer, string name) =>
+    /// <summary>Calls to a peer: its channel, unary calls with a deadline.</summary>
+    public CallInvoker For(PeerEndpoint? peer, string name) =>
         peer?.Address is not { } address
             ? throw new InvalidOperationException($"Mesh:Peers:{name}:Address is not configured and the {name} service does not run in this process.")
-            : channels.GetOrAdd((address, peer.AppId ?? ""), Create);
+            : channels.GetOrAdd((address, peer.AppId ?? ""), Create).Intercept(deadlines);
 
     /// <inheritdoc />
     public void Dispose()

@@ -33,6 +33,13 @@ public sealed class PeerOptions
 
     /// <summary>PEM file of the CA that issued the peers' server certificates (empty: the data directory's development CA).</summary>
     public string CaCertificatePath { get; set; } = "";
+
+    /// <summary>
+    /// Deadline of a unary call to a peer that does not set its own (streams have none): a peer that takes the
+    /// call and never answers then fails it with DEADLINE_EXCEEDED, which callers treat as UNAVAILABLE and retry.
+    /// Zero or negative: no deadline.
+    /// </summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>How to reach one peer.</summary>
