@@ -403,10 +403,16 @@ public sealed class MeshClient : IDisposable
     private async Task<SendDocumentResponse> SendOnceAsync(string requestId, DocumentManifest manifest, byte[] manifestBytes, byte[] signature, IReadOnlyList<OutgoingAttachment> attachments, IReadOnlyList<long>? offsets, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         using var call = Routing.SendDocument(cancellationToken: cancellationToken);
+
+        // A hub that refuses mid-stream answers and stops reading: a write then waiting for HTTP/2 flow
+        // control would wait for ever, so writing stops as soon as the answer is in.
+        using var answered = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _ = call.ResponseAsync.ContinueWith(CancelQuietly, answered, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var writing = answered.Token;
         await call.RequestStream.WriteAsync(new SendDocumentRequest
         {
             Header = new SendDocumentHeader { RequestId = requestId, Manifest = ByteString.CopyFrom(manifestBytes), ManifestSignature = ByteString.CopyFrom(signature) },
-        }, cancellationToken).ConfigureAwait(false);
+        }, writing).ConfigureAwait(false);
         var buffer = new byte[Math.Clamp(options.ChunkSize, 16 * 1024, 1024 * 1024)];
         long StartOf(int i) => offsets is not null && offsets[i] > 0 && offsets[i] <= manifest.Attachments[i].Size ? offsets[i] : 0;
         long sent = Enumerable.Range(0, attachments.Count).Sum(StartOf), total = manifest.Attachments.Sum(a => a.Size);
@@ -429,7 +435,7 @@ public sealed class MeshClient : IDisposable
                     await call.RequestStream.WriteAsync(new SendDocumentRequest
                     {
                         Chunk = new AttachmentChunk { AttachmentIndex = i, Offset = offset, Data = ByteString.CopyFrom(buffer, 0, read) },
-                    }, cancellationToken).ConfigureAwait(false);
+                    }, writing).ConfigureAwait(false);
                     offset += read;
                     sent += read;
                     progress?.Report(new TransferProgress(attachments[i].Name, offset, manifest.Attachments[i].Size, sent, total));
@@ -438,7 +444,8 @@ public sealed class MeshClient : IDisposable
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The hub may end the call early with its verdict (a refusal), or the connection dropped
             // (IOException from the HTTP/2 stream): either way the call's status says which, and a
@@ -446,6 +453,18 @@ public sealed class MeshClient : IDisposable
         }
 
         return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    private static void CancelQuietly(Task answer, object? source)
+    {
+        try
+        {
+            ((CancellationTokenSource)source!).Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The send finished first.
+        }
     }
 
     private static async Task SkipAsync(Stream stream, long count, byte[] buffer, CancellationToken cancellationToken)

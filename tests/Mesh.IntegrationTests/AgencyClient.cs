@@ -59,17 +59,36 @@ public sealed class AgencyClient(TestAgency agency, GrpcChannel channel) : IDisp
             ManifestSignature = sign ? ByteString.CopyFrom(SignedPdf.SignDetached(bytes, signer ?? Agency.SigningCertificate)) : ByteString.Empty,
         };
         using var call = Routing.SendDocument(deadline: DateTime.UtcNow.AddSeconds(60));
+
+        // As Mesh.Client: stop writing once the hub has answered (a refusal mid-stream), or a write waiting
+        // for HTTP/2 flow control the hub will never grant waits for ever (seen in CI; the deadline did not end it).
+        using var answered = new CancellationTokenSource();
+        _ = call.ResponseAsync.ContinueWith(
+            static (_, s) =>
+            {
+                try
+                {
+                    ((CancellationTokenSource)s!).Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            },
+            answered,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         try
         {
-            await call.RequestStream.WriteAsync(new SendDocumentRequest { Header = header });
+            await call.RequestStream.WriteAsync(new SendDocumentRequest { Header = header }, answered.Token);
             foreach (var chunk in chunks ?? ManifestFactory.Chunks(attachments))
             {
-                await call.RequestStream.WriteAsync(new SendDocumentRequest { Chunk = chunk });
+                await call.RequestStream.WriteAsync(new SendDocumentRequest { Chunk = chunk }, answered.Token);
             }
 
             await call.RequestStream.CompleteAsync();
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or OperationCanceledException)
         {
             // The hub answered (refused) before the client finished writing; the response says why.
         }
