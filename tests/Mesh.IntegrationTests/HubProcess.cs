@@ -39,8 +39,8 @@ public sealed class HubProcess : IAsyncDisposable
     /// <summary>The hub's services.</summary>
     public IServiceProvider Services => app.Services;
 
-    /// <summary>Starts the hub on <paramref name="dataDirectory"/>.</summary>
-    public static async Task<HubProcess> StartAsync(string dataDirectory, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <summary>Starts the hub on <paramref name="dataDirectory"/>; <paramref name="services"/> adds to (or replaces in) its composition.</summary>
+    public static async Task<HubProcess> StartAsync(string dataDirectory, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         var config = new Dictionary<string, string?>
@@ -72,6 +72,8 @@ public sealed class HubProcess : IAsyncDisposable
         {
             builder.Services.AddSingleton(time);
         }
+
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseMeshDefaults();

@@ -55,6 +55,10 @@ public sealed class RestartTests : IAsyncLifetime
         download.Package.DocumentId.Should().Be(first);
         download.Attachments.Should().HaveCount(2);
         trace.Recipients.Should().OnlyContain(r => r.DeliveryState != DeliveryState.Done);
+
+        // An orderly stop finishes what it accepted: no document is left for the receipt sweep.
+        (await secondHub.Services.GetRequiredService<IStateStore>().ScanAsync(RoutingKeys.UnfinishedPrefix, null, 10)).Should().BeEmpty();
+        (await secondHub.Services.GetRequiredService<IStateStore>().GetAsync(RoutingKeys.Receipt(first))).Should().NotBeNull();
     }
 
     [Fact]
@@ -68,6 +72,7 @@ public sealed class RestartTests : IAsyncLifetime
         var manifest = clientA.Manifest([HubFixture.B], attachments);
         var requestId = "crash-" + Guid.NewGuid().ToString("N");
         var first = await clientA.SendAsync(manifest, attachments, requestId);
+        await FinishedAsync(hub, first.Receipt.DocumentId);
 
         // What a crash between the audit append and the stored receipt leaves: the document, its audit entry, no receipt.
         var store = hub.Services.GetRequiredService<IStateStore>();
@@ -82,5 +87,114 @@ public sealed class RestartTests : IAsyncLifetime
         retried.Receipt.DocumentId.Should().Be(first.Receipt.DocumentId);
         retried.Receipt.AuditLeafIndex.Should().Be(first.Receipt.AuditLeafIndex).And.BeGreaterThanOrEqualTo(0);
         accepted.Entries.Should().ContainSingle().Which.Index.Should().Be(first.Receipt.AuditLeafIndex);
+    }
+
+    [Fact]
+    public async Task Hub_StoppedAfterAnsweringBeforeStoringTheReceipt_NextStartStoresTheSameReceiptAndPublishesTheEvents()
+    {
+        SendDocumentResponse sent;
+        var firstHub = await HubProcess.StartAsync(directory);
+        await using (firstHub)
+        {
+            var a = await firstHub.EnrolAsync(HubFixture.A);
+            await firstHub.EnrolAsync(HubFixture.B);
+            using var clientA = new AgencyClient(a, firstHub.Channel(a.ClientCertificate));
+            var attachments = clientA.Package();
+            sent = await clientA.SendAsync(clientA.Manifest([HubFixture.B], attachments), attachments);
+            await FinishedAsync(firstHub, sent.Receipt.DocumentId);
+
+            // The state a stop right after answering the sender leaves: the document and its marker, no stored receipt.
+            var store = firstHub.Services.GetRequiredService<IStateStore>();
+            var receipt = await store.GetAsync(RoutingKeys.Receipt(sent.Receipt.DocumentId));
+            await store.TransactAsync(
+            [
+                StateOperation.Delete(RoutingKeys.Receipt(sent.Receipt.DocumentId), receipt!.ETag),
+                StateOperation.Upsert(RoutingKeys.Unfinished(sent.Receipt.DocumentId), BitConverter.GetBytes(sent.Receipt.AcceptTime.ToDateTimeOffset().UtcTicks)),
+            ]);
+        }
+
+        var recorder = new EventRecorder();
+        await using var secondHub = await HubProcess.StartAsync(directory, SweepAtOnce, services: recorder.Register);
+        var documentId = sent.Receipt.DocumentId;
+        var accepted = await recorder.WaitForAsync(RoutingTopics.DocumentAccepted, documentId);
+        var store2 = secondHub.Services.GetRequiredService<IStateStore>();
+        var stored = await WaitForReceiptAsync(store2, documentId);
+        var entries = await secondHub.Services.GetRequiredService<AuditLogReader>().QueryAsync(
+            new AuditQuery { DocumentId = documentId, Type = AuditEventTypes.DocumentAccepted }, 10, null);
+
+        // Same audit leaf, so the same receipt bytes the sender holds (under a fresh hub signature).
+        stored.ReceiptBytes.Should().Equal(sent.ReceiptBytes.ToByteArray());
+        accepted.Data.ToArray().Should().Equal(sent.ReceiptBytes.ToByteArray());
+        (await recorder.WaitForAsync(RoutingTopics.DeliveryCreated, RoutingKeys.DeliveryId(documentId, HubFixture.B))).Subject.Should().Be(HubFixture.B);
+        entries.Entries.Should().ContainSingle();
+        (await WaitForNoMarkerAsync(store2)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Hub_EventsCouldNotBePublished_ReceiptStoredAndNextStartPublishesThem()
+    {
+        SendDocumentResponse sent;
+        var firstHub = await HubProcess.StartAsync(directory, services: FailingRoutingEvents.Register);
+        await using (firstHub)
+        {
+            var a = await firstHub.EnrolAsync(HubFixture.A);
+            await firstHub.EnrolAsync(HubFixture.B);
+            using var clientA = new AgencyClient(a, firstHub.Channel(a.ClientCertificate));
+            var attachments = clientA.Package();
+            sent = await clientA.SendAsync(clientA.Manifest([HubFixture.B], attachments), attachments);
+            await FinishedAsync(firstHub, sent.Receipt.DocumentId);
+            var store = firstHub.Services.GetRequiredService<IStateStore>();
+
+            // The sender was answered and the receipt stored; the marker stays because the events are owed.
+            (await store.GetAsync(RoutingKeys.Receipt(sent.Receipt.DocumentId))).Should().NotBeNull();
+            (await store.GetAsync(RoutingKeys.Unfinished(sent.Receipt.DocumentId))).Should().NotBeNull();
+        }
+
+        var recorder = new EventRecorder();
+        await using var secondHub = await HubProcess.StartAsync(directory, SweepAtOnce, services: recorder.Register);
+        var accepted = await recorder.WaitForAsync(RoutingTopics.DocumentAccepted, sent.Receipt.DocumentId);
+
+        accepted.Data.ToArray().Should().Equal(sent.ReceiptBytes.ToByteArray());
+        (await WaitForNoMarkerAsync(secondHub.Services.GetRequiredService<IStateStore>())).Should().BeTrue();
+    }
+
+    private static readonly Dictionary<string, string?> SweepAtOnce = new() { ["Mesh:Routing:ReceiptSweepAge"] = "00:00:00" };
+
+    private static async Task FinishedAsync(HubProcess hub, string documentId)
+    {
+        if (hub.Services.GetRequiredService<UnfinishedReceipts>().Find(documentId) is { } finishing)
+        {
+            await finishing;
+        }
+    }
+
+    private static async Task<ReceiptRecord> WaitForReceiptAsync(IStateStore store, string documentId)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await store.GetAsync(RoutingKeys.Receipt(documentId)) is { } item)
+            {
+                return System.Text.Json.JsonSerializer.Deserialize(item.Value.Span, RoutingJson.Default.ReceiptRecord)!;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No receipt of {documentId} was stored.");
+    }
+
+    private static async Task<bool> WaitForNoMarkerAsync(IStateStore store)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if ((await store.ScanAsync(RoutingKeys.UnfinishedPrefix, null, 10)).Count == 0)
+            {
+                return true;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
     }
 }

@@ -25,7 +25,9 @@ public static class RoutingExtensions
         services.AddSingleton<UploadStaging>();
         services.AddSingleton<UploadStatusQuery>();
         services.AddHostedService<UploadRecordSweeper>();
+        services.AddSingleton<UnfinishedReceipts>();
         services.AddSingleton<DocumentExchange>();
+        services.AddHostedService<ReceiptSweeper>();
         services.AddSingleton<DeliveryOperations>();
         services.AddHostedService<DeadlineMonitor>();
         services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.DeliveryCreated, "routing-inbox-wake");

@@ -99,6 +99,20 @@ public sealed class RoutingOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan UploadSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How often accepted documents whose receipt and events were not stored (the process stopped
+    /// between answering the sender and writing them) are completed; also done once at start.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ReceiptSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A document accepted this long ago whose receipt is still not stored is completed by the
+    /// sweep (younger ones may still be being finished by the process, or the replica, that accepted them).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ReceiptSweepAge { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Validates what data annotations cannot; null when fine.</summary>
     public string? Problem()
     {

@@ -161,7 +161,7 @@ internal sealed partial class DeliveryOperations(
             throw MeshException.Invalid(RoutingReasons.OffsetInvalid, "offset", $"beyond the end of '{request.AttachmentName}' ({selected[0].a.Size} bytes)");
         }
 
-        var (_, receipt) = await exchange.CompleteReceiptAsync(document, alongside: null, cancellationToken).ConfigureAwait(false);
+        var (_, receipt) = await exchange.CompleteReceiptAsync(document, cancellationToken).ConfigureAwait(false);
         await write(new DownloadDocumentResponse
         {
             Package = new DocumentPackage

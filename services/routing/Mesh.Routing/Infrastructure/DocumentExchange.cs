@@ -32,6 +32,7 @@ internal sealed partial class DocumentExchange(
     IEventBus bus,
     InboxWriter inbox,
     UploadStaging uploads,
+    UnfinishedReceipts finishing,
     TimeProvider time,
     IOptions<RoutingOptions> options,
     ILogger<DocumentExchange> logger)
@@ -123,14 +124,9 @@ internal sealed partial class DocumentExchange(
         await CommitAsync(document, target, codeKey, requestKey, cancellationToken).ConfigureAwait(false);
         stage.End("commit");
 
-        // The commit is durable and has woken this process's watchers. The events of the send — one
-        // delivery.created per recipient, document.accepted with the receipt, document.revoked for a
-        // notice — are published together while the receipt is stored: one outbox write, not one each.
-        var (receipt, receiptRecord) = await CompleteReceiptAsync(
-            document,
-            bytes => PublishAllAsync(SendEvents(document, bytes), cancellationToken),
-            cancellationToken,
-            justCommitted: true).ConfigureAwait(false);
+        // The commit is durable and has woken this process's watchers. The sender is answered once
+        // the acceptance is audited and the receipt signed; the events and the stored receipt follow.
+        var (receipt, receiptRecord) = await CompleteReceiptAsync(document, cancellationToken, justCommitted: true).ConfigureAwait(false);
         stage.End("receipt");
         RoutingTelemetry.DocumentsAccepted.Add(1);
         if (late)
@@ -333,6 +329,7 @@ internal sealed partial class DocumentExchange(
             StateOperation.Upsert(requestKey, Stored.Write(new RequestRecord(document.ManifestSha256, document.Id), RoutingJson.Default.RequestRecord), ETag.Absent),
             StateOperation.Upsert(RoutingKeys.BusinessId(document.BusinessDocumentId), System.Text.Encoding.UTF8.GetBytes(document.Id), ETag.Absent),
             StateOperation.Upsert(RoutingKeys.Outbox(document.Sender, document.Id), ReadOnlyMemory<byte>.Empty, ETag.Absent),
+            StateOperation.Upsert(RoutingKeys.Unfinished(document.Id), BitConverter.GetBytes(now.UtcTicks), ETag.Absent),
         };
         var items = new List<PendingInboxItem>();
         foreach (var recipient in document.Recipients)
@@ -410,61 +407,122 @@ internal sealed partial class DocumentExchange(
 
         var document = await FindDocumentAsync(request.ResultId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeshException(ErrorKind.Internal, "DOCUMENT_MISSING", $"Request record points at missing document {request.ResultId}.");
-        var (receipt, record) = await CompleteReceiptAsync(document.Record, alongside: null, cancellationToken).ConfigureAwait(false);
+        var (receipt, record) = await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
         return new SendDocumentResponse { Receipt = receipt, ReceiptBytes = ByteString.CopyFrom(record.ReceiptBytes), ReceiptSignature = ByteString.CopyFrom(record.Signature) };
     }
 
     /// <summary>
     /// The document's receipt, made once: audit DOCUMENT_ACCEPTED (its leaf index goes into the
-    /// receipt), hub signature, then stored create-only so every retry returns the same bytes.
-    /// <paramref name="alongside"/> runs with the new receipt's bytes while they are being stored
-    /// (only when this call makes the receipt). Should a concurrent retry store its receipt first,
-    /// that one is returned; both are valid hub-signed receipts of the same acceptance.
-    /// <paramref name="justCommitted"/>: the caller committed the document itself a moment ago, so
-    /// no receipt is looked for first (a concurrent retry that stored one wins at the create-only write).
+    /// receipt) and the hub's signature; then the document is <em>finished</em>: the send's events —
+    /// one delivery.created per recipient, document.accepted with the receipt, document.revoked for a
+    /// notice — published in one outbox write, then the receipt stored create-only in the transaction
+    /// that removes the document's unfinished marker (written with the document).
+    /// A send (<paramref name="justCommitted"/>) is answered as soon as its receipt is signed, while the
+    /// document is being finished: what the receipt states — the document and its audit entry — is
+    /// durable already, and should the process stop before the receipt is stored, the receipt made
+    /// again (by a retry, or by <see cref="FinishUnfinishedAsync"/>) has the same bytes (the same audit
+    /// leaf, through its idempotency key) under a fresh signature. Every other caller gets the stored
+    /// receipt, or waits for the one being finished in this process: a retry or a download here sees
+    /// the very receipt the sender got. Should another process store a receipt first, that one is kept;
+    /// both are valid hub-signed receipts of the same acceptance.
     /// </summary>
-    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, Func<byte[], Task>? alongside, CancellationToken cancellationToken, bool justCommitted = false)
+    public async ValueTask<(Receipt Receipt, ReceiptRecord Record)> CompleteReceiptAsync(DocumentRecord document, CancellationToken cancellationToken, bool justCommitted = false)
     {
-        var key = RoutingKeys.Receipt(document.Id);
-        var existing = justCommitted ? null : await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (existing is null)
+        if (finishing.Find(document.Id) is { } inFlight)
         {
-            var leaf = await RecordAuditAsync(
-                new AuditRecord(AuditEventTypes.DocumentAccepted, document.AcceptTime, document.Sender)
-                {
-                    DocumentId = document.Id,
-                    BusinessDocumentId = document.BusinessDocumentId,
-                    Counterparts = document.Recipients,
-                    Digests = [document.ManifestSha256, .. document.Attachments.Select(a => a.Sha256)],
-                    Detail = document.Late ? "late" : "",
-
-                    // A retry after a crash between this append and the stored receipt gets the same leaf, not a second entry.
-                    IdempotencyKey = AuditEventTypes.DocumentAccepted + "/" + document.Id,
-                },
-                cancellationToken).ConfigureAwait(false);
-            var receipt = BuildReceipt(document, leaf);
-            var bytes = receipt.ToByteArray();
-            var signature = await signer.SignAsync(bytes, "receipt", cancellationToken).ConfigureAwait(false);
-            var record = new ReceiptRecord(bytes, signature);
-            var side = alongside?.Invoke(bytes) ?? Task.CompletedTask;
-            try
-            {
-                await store.SetAsync(key, Stored.Write(record, RoutingJson.Default.ReceiptRecord), ETag.Absent, cancellationToken).ConfigureAwait(false);
-                return (receipt, record);
-            }
-            catch (ETagMismatchException)
-            {
-                existing = await store.GetAsync(key, cancellationToken).ConfigureAwait(false)
-                    ?? throw new MeshException(ErrorKind.Internal, "RECEIPT_MISSING", $"The receipt of {document.Id} vanished.");
-            }
-            finally
-            {
-                await side.ConfigureAwait(false);
-            }
+            var finished = await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (Receipt.Parser.ParseFrom(finished.ReceiptBytes), finished);
         }
 
-        var stored = Stored.Read(existing, RoutingJson.Default.ReceiptRecord);
-        return (Receipt.Parser.ParseFrom(stored.ReceiptBytes), stored);
+        var existing = justCommitted ? null : await store.GetAsync(RoutingKeys.Receipt(document.Id), cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            var stored = Stored.Read(existing, RoutingJson.Default.ReceiptRecord);
+            return (Receipt.Parser.ParseFrom(stored.ReceiptBytes), stored);
+        }
+
+        var leaf = await RecordAuditAsync(
+            new AuditRecord(AuditEventTypes.DocumentAccepted, document.AcceptTime, document.Sender)
+            {
+                DocumentId = document.Id,
+                BusinessDocumentId = document.BusinessDocumentId,
+                Counterparts = document.Recipients,
+                Digests = [document.ManifestSha256, .. document.Attachments.Select(a => a.Sha256)],
+                Detail = document.Late ? "late" : "",
+
+                // A receipt made again after a crash before it was stored gets the same leaf, not a second entry.
+                IdempotencyKey = AuditEventTypes.DocumentAccepted + "/" + document.Id,
+            },
+            cancellationToken).ConfigureAwait(false);
+        var receipt = BuildReceipt(document, leaf);
+        var bytes = receipt.ToByteArray();
+        var signature = await signer.SignAsync(bytes, "receipt", cancellationToken).ConfigureAwait(false);
+        var made = new ReceiptRecord(bytes, signature);
+        var finish = finishing.Start(document.Id, () => FinishAsync(document, made));
+        if (justCommitted)
+        {
+            return (receipt, made);
+        }
+
+        var kept = await finish.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return ReferenceEquals(kept, made) ? (receipt, made) : (Receipt.Parser.ParseFrom(kept.ReceiptBytes), kept);
+    }
+
+    /// <summary>
+    /// Finishes a document whose unfinished marker outlived the process that accepted it (see
+    /// <see cref="ReceiptSweeper"/>): makes and stores its receipt and publishes its events, or, when the
+    /// receipt was stored but the events could not be published, publishes them again (consumers are
+    /// idempotent: the events keep their ids). Returns false when the document is being finished here already.
+    /// </summary>
+    public async Task<bool> FinishUnfinishedAsync(string documentId, CancellationToken cancellationToken)
+    {
+        if (finishing.Find(documentId) is not null)
+        {
+            return false;
+        }
+
+        var marker = RoutingKeys.Unfinished(documentId);
+        var found = await FindDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+        var receipt = found is null ? null : await store.GetAsync(RoutingKeys.Receipt(documentId), cancellationToken).ConfigureAwait(false);
+        if (found is { } document && receipt is null)
+        {
+            await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        if (found is { } stored && !await PublishAllAsync(SendEvents(stored.Record, Stored.Read(receipt!, RoutingJson.Default.ReceiptRecord).ReceiptBytes), cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        await store.DeleteAsync(marker, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<ReceiptRecord> FinishAsync(DocumentRecord document, ReceiptRecord made)
+    {
+        // Not the caller's token: once a receipt is handed out, finishing its document is not the caller's to cancel.
+        var published = await PublishAllAsync(SendEvents(document, made.ReceiptBytes), CancellationToken.None).ConfigureAwait(false);
+        var key = RoutingKeys.Receipt(document.Id);
+        var marker = RoutingKeys.Unfinished(document.Id);
+        var receipt = StateOperation.Upsert(key, Stored.Write(made, RoutingJson.Default.ReceiptRecord), ETag.Absent);
+        try
+        {
+            // Events that could not be published keep the marker: the sweep publishes them again.
+            await store.TransactAsync(published ? [receipt, StateOperation.Delete(marker)] : [receipt], CancellationToken.None).ConfigureAwait(false);
+            return made;
+        }
+        catch (ETagMismatchException)
+        {
+            var existing = await store.GetAsync(key, CancellationToken.None).ConfigureAwait(false)
+                ?? throw new MeshException(ErrorKind.Internal, "RECEIPT_MISSING", $"The receipt of {document.Id} vanished.");
+            if (published)
+            {
+                await store.DeleteAsync(marker, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return Stored.Read(existing, RoutingJson.Default.ReceiptRecord);
+        }
     }
 
     private static Receipt BuildReceipt(DocumentRecord d, long leaf) => new()
@@ -514,8 +572,8 @@ internal sealed partial class DocumentExchange(
     public Task PublishAsync(string topic, string id, string subject, byte[] data, CancellationToken cancellationToken) =>
         PublishAllAsync([NewEvent(topic, id, subject, data)], cancellationToken);
 
-    /// <summary>Publishes events together; the stored state is already committed, so a failing bus is logged, not fatal.</summary>
-    private async Task PublishAllAsync(List<CloudEvent> events, CancellationToken cancellationToken)
+    /// <summary>Publishes events together; the stored state is already committed, so a failing bus is logged, not fatal (false).</summary>
+    private async Task<bool> PublishAllAsync(List<CloudEvent> events, CancellationToken cancellationToken)
     {
         try
         {
@@ -527,10 +585,13 @@ internal sealed partial class DocumentExchange(
             {
                 await bus.PublishAllAsync(events, cancellationToken).ConfigureAwait(false);
             }
+
+            return true;
         }
         catch (Exception e) when (e is MeshException or IOException or InvalidOperationException)
         {
             LogPublishFailed(logger, e, events[0].Topic, string.Join(", ", events.Select(c => c.Id)));
+            return false;
         }
     }
 

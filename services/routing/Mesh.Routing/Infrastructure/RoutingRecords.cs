@@ -86,9 +86,13 @@ internal static class RoutingKeys
 {
     public const string Prefix = "routing/";
     public const string DuePrefix = "routing/due/";
+    public const string UnfinishedPrefix = "routing/unfinished/";
 
     public static string Document(string id) => $"routing/doc/{id}";
     public static string Receipt(string id) => $"routing/receipt/{id}";
+
+    /// <summary>Marks an accepted document whose receipt and events are not stored yet (value: accept time, UTC ticks).</summary>
+    public static string Unfinished(string id) => $"{UnfinishedPrefix}{id}";
     public static string Delivery(string documentId, string recipient) => $"routing/dlv/{documentId}/{recipient}";
     public static string DeliveryId(string documentId, string recipient) => $"{documentId}/{recipient}";
     public static string Status(string id) => $"routing/status/{id}";

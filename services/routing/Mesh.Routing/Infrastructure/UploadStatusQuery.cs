@@ -23,7 +23,7 @@ internal sealed class UploadStatusQuery(IStateStore store, DocumentExchange exch
             var request = Stored.Read(accepted, RoutingJson.Default.RequestRecord);
             var document = await exchange.FindDocumentAsync(request.ResultId, cancellationToken).ConfigureAwait(false)
                 ?? throw new MeshException(ErrorKind.Internal, "DOCUMENT_MISSING", $"Request record points at missing document {request.ResultId}.");
-            var (receipt, record) = await exchange.CompleteReceiptAsync(document.Record, alongside: null, cancellationToken).ConfigureAwait(false);
+            var (receipt, record) = await exchange.CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
             return new GetUploadStatusResponse
             {
                 ManifestSha256 = ByteString.CopyFrom(Convert.FromHexString(document.Record.ManifestSha256)),
