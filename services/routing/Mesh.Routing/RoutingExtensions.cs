@@ -3,6 +3,7 @@ using Mesh.ServiceDefaults.Peers;
 using Mesh.Storage;
 using Mesh.Routing.Grpc;
 using Mesh.Routing.Infrastructure;
+using Mesh.State;
 
 namespace Mesh.Routing;
 
@@ -10,7 +11,8 @@ namespace Mesh.Routing;
 public static class RoutingExtensions
 {
     /// <summary>
-    /// Registers the exchange, inbox, deadlines and the event consumer that wakes watchers. Needs
+    /// Registers the exchange, inbox, deadlines and, unless the backend is single-process, the event
+    /// consumer that wakes watchers. Call after the backend is registered (<c>AddMeshDefaults</c>). Needs
     /// IBlobStorage, ISignatureVerifier, IHubSigner, IAgencyDirectory and IAuditTrail from the host.
     /// </summary>
     public static IServiceCollection AddMeshRouting(this IServiceCollection services)
@@ -30,8 +32,16 @@ public static class RoutingExtensions
         services.AddHostedService<ReceiptSweeper>();
         services.AddSingleton<DeliveryOperations>();
         services.AddHostedService<DeadlineMonitor>();
-        services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.DeliveryCreated, "routing-inbox-wake");
-        services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.StatusReported, "routing-inbox-wake");
+
+        // Watchers of another routing process sharing the store are woken through the bus; this
+        // process's are woken by the inbox commit itself. A single-process backend (embedded) has
+        // no other process, and each wake would cost a durable claim and acknowledgement per event.
+        if (!SingleProcessBackend.IsRegistered(services))
+        {
+            services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.DeliveryCreated, "routing-inbox-wake");
+            services.AddMeshSubscription<InboxWakeHandler>(RoutingTopics.StatusReported, "routing-inbox-wake");
+        }
+
         return services;
     }
 

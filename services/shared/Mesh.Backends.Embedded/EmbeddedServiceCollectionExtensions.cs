@@ -41,6 +41,7 @@ public static class EmbeddedServiceCollectionExtensions
         services.TryAddSingleton(sp => new EmbeddedEventBus(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TopicSignals>()));
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<EmbeddedEventBus>());
         services.AddHostedService<EmbeddedEventDispatcher>();
+        services.TryAddSingleton<SingleProcessBackend>();
         return services;
     }
 }
