@@ -24,6 +24,7 @@ public sealed class RestartTests : IAsyncLifetime
     {
         TestAgency a, b, c;
         string first, cursor;
+        SendDocumentResponse firstSent;
         var firstHub = await HubProcess.StartAsync(directory);
         await using (firstHub)
         {
@@ -33,7 +34,8 @@ public sealed class RestartTests : IAsyncLifetime
             using var clientA = new AgencyClient(a, firstHub.Channel(a.ClientCertificate));
             using var clientB = new AgencyClient(b, firstHub.Channel(b.ClientCertificate));
             var attachments = clientA.Package();
-            first = (await clientA.SendAsync(clientA.Manifest([HubFixture.B, HubFixture.C], attachments), attachments)).Receipt.DocumentId;
+            firstSent = await clientA.SendAsync(clientA.Manifest([HubFixture.B, HubFixture.C], attachments), attachments);
+            first = firstSent.Receipt.DocumentId;
             var seen = await clientB.WatchUntilAsync("", items => items.Any(i => i.Document.DocumentId == first));
             cursor = seen.Single(i => i.Document.DocumentId == first).Cursor;
         }
@@ -58,7 +60,8 @@ public sealed class RestartTests : IAsyncLifetime
 
         // An orderly stop finishes what it accepted: no document is left for the receipt sweep.
         (await secondHub.Services.GetRequiredService<IStateStore>().ScanAsync(RoutingKeys.UnfinishedPrefix, null, 10)).Should().BeEmpty();
-        (await secondHub.Services.GetRequiredService<IStateStore>().GetAsync(RoutingKeys.Receipt(first))).Should().NotBeNull();
+        var storedFirst = await WaitForReceiptAsync(secondHub.Services.GetRequiredService<IStateStore>(), first);
+        storedFirst.Signature.Should().Equal(firstSent.ReceiptSignature.ToByteArray(), "the receipt stored is the one the sender got");
     }
 
     [Fact]
@@ -96,12 +99,7 @@ public sealed class RestartTests : IAsyncLifetime
         var firstHub = await HubProcess.StartAsync(directory);
         await using (firstHub)
         {
-            var a = await firstHub.EnrolAsync(HubFixture.A);
-            await firstHub.EnrolAsync(HubFixture.B);
-            using var clientA = new AgencyClient(a, firstHub.Channel(a.ClientCertificate));
-            var attachments = clientA.Package();
-            sent = await clientA.SendAsync(clientA.Manifest([HubFixture.B], attachments), attachments);
-            await FinishedAsync(firstHub, sent.Receipt.DocumentId);
+            sent = await SendToBAndFinishAsync(firstHub);
 
             // The state a stop right after answering the sender leaves: the document and its marker, no stored receipt.
             var store = firstHub.Services.GetRequiredService<IStateStore>();
@@ -137,17 +135,15 @@ public sealed class RestartTests : IAsyncLifetime
         var firstHub = await HubProcess.StartAsync(directory, services: FailingRoutingEvents.Register);
         await using (firstHub)
         {
-            var a = await firstHub.EnrolAsync(HubFixture.A);
-            await firstHub.EnrolAsync(HubFixture.B);
-            using var clientA = new AgencyClient(a, firstHub.Channel(a.ClientCertificate));
-            var attachments = clientA.Package();
-            sent = await clientA.SendAsync(clientA.Manifest([HubFixture.B], attachments), attachments);
-            await FinishedAsync(firstHub, sent.Receipt.DocumentId);
+            sent = await SendToBAndFinishAsync(firstHub);
             var store = firstHub.Services.GetRequiredService<IStateStore>();
 
-            // The sender was answered and the receipt stored; the marker stays because the events are owed.
-            (await store.GetAsync(RoutingKeys.Receipt(sent.Receipt.DocumentId))).Should().NotBeNull();
-            (await store.GetAsync(RoutingKeys.Unfinished(sent.Receipt.DocumentId))).Should().NotBeNull();
+            // The sender was answered and the very receipt it got was stored; the marker stays because the events are owed.
+            var stored = await WaitForReceiptAsync(store, sent.Receipt.DocumentId);
+            stored.ReceiptBytes.Should().Equal(sent.ReceiptBytes.ToByteArray());
+            stored.Signature.Should().Equal(sent.ReceiptSignature.ToByteArray());
+            var marker = await store.GetAsync(RoutingKeys.Unfinished(sent.Receipt.DocumentId));
+            BitConverter.ToInt64(marker!.Value.Span).Should().Be(sent.Receipt.AcceptTime.ToDateTimeOffset().UtcTicks);
         }
 
         var recorder = new EventRecorder();
@@ -159,6 +155,17 @@ public sealed class RestartTests : IAsyncLifetime
     }
 
     private static readonly Dictionary<string, string?> SweepAtOnce = new() { ["Mesh:Routing:ReceiptSweepAge"] = "00:00:00" };
+
+    private static async Task<SendDocumentResponse> SendToBAndFinishAsync(HubProcess hub)
+    {
+        var a = await hub.EnrolAsync(HubFixture.A);
+        await hub.EnrolAsync(HubFixture.B);
+        using var clientA = new AgencyClient(a, hub.Channel(a.ClientCertificate));
+        var attachments = clientA.Package();
+        var sent = await clientA.SendAsync(clientA.Manifest([HubFixture.B], attachments), attachments);
+        await FinishedAsync(hub, sent.Receipt.DocumentId);
+        return sent;
+    }
 
     private static async Task FinishedAsync(HubProcess hub, string documentId)
     {
