@@ -107,7 +107,7 @@ public sealed class RestartTests : IAsyncLifetime
             await store.TransactAsync(
             [
                 StateOperation.Delete(RoutingKeys.Receipt(sent.Receipt.DocumentId), receipt!.ETag),
-                StateOperation.Upsert(RoutingKeys.Unfinished(sent.Receipt.DocumentId), BitConverter.GetBytes(sent.Receipt.AcceptTime.ToDateTimeOffset().UtcTicks)),
+                StateOperation.Upsert(RoutingKeys.Unfinished(sent.Receipt.DocumentId), RoutingKeys.UnfinishedSince(sent.Receipt.AcceptTime.ToDateTimeOffset())),
             ]);
         }
 
@@ -143,7 +143,7 @@ public sealed class RestartTests : IAsyncLifetime
             stored.ReceiptBytes.Should().Equal(sent.ReceiptBytes.ToByteArray());
             stored.Signature.Should().Equal(sent.ReceiptSignature.ToByteArray());
             var marker = await store.GetAsync(RoutingKeys.Unfinished(sent.Receipt.DocumentId));
-            BitConverter.ToInt64(marker!.Value.Span).Should().Be(sent.Receipt.AcceptTime.ToDateTimeOffset().UtcTicks);
+            RoutingKeys.UnfinishedSince(marker!.Value.Span).Should().Be(sent.Receipt.AcceptTime.ToDateTimeOffset());
         }
 
         var recorder = new EventRecorder();

@@ -329,7 +329,7 @@ internal sealed partial class DocumentExchange(
             StateOperation.Upsert(requestKey, Stored.Write(new RequestRecord(document.ManifestSha256, document.Id), RoutingJson.Default.RequestRecord), ETag.Absent),
             StateOperation.Upsert(RoutingKeys.BusinessId(document.BusinessDocumentId), System.Text.Encoding.UTF8.GetBytes(document.Id), ETag.Absent),
             StateOperation.Upsert(RoutingKeys.Outbox(document.Sender, document.Id), ReadOnlyMemory<byte>.Empty, ETag.Absent),
-            StateOperation.Upsert(RoutingKeys.Unfinished(document.Id), BitConverter.GetBytes(now.UtcTicks), ETag.Absent),
+            StateOperation.Upsert(RoutingKeys.Unfinished(document.Id), RoutingKeys.UnfinishedSince(now), ETag.Absent),
         };
         var items = new List<PendingInboxItem>();
         foreach (var recipient in document.Recipients)
@@ -481,21 +481,22 @@ internal sealed partial class DocumentExchange(
             return false;
         }
 
-        var marker = RoutingKeys.Unfinished(documentId);
-        var found = await FindDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
-        var receipt = found is null ? null : await store.GetAsync(RoutingKeys.Receipt(documentId), cancellationToken).ConfigureAwait(false);
-        if (found is { } document && receipt is null)
+        if (await FindDocumentAsync(documentId, cancellationToken).ConfigureAwait(false) is { } document)
         {
-            await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
-            return true;
+            if (await store.GetAsync(RoutingKeys.Receipt(documentId), cancellationToken).ConfigureAwait(false) is not { } receipt)
+            {
+                // Makes, stores and publishes: the marker goes with the stored receipt.
+                await CompleteReceiptAsync(document.Record, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            if (!await PublishAllAsync(SendEvents(document.Record, Stored.Read(receipt, RoutingJson.Default.ReceiptRecord).ReceiptBytes), cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
         }
 
-        if (found is { } stored && !await PublishAllAsync(SendEvents(stored.Record, Stored.Read(receipt!, RoutingJson.Default.ReceiptRecord).ReceiptBytes), cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        await store.DeleteAsync(marker, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await store.DeleteAsync(RoutingKeys.Unfinished(documentId), cancellationToken: cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -93,6 +93,13 @@ internal static class RoutingKeys
 
     /// <summary>Marks an accepted document whose receipt and events are not stored yet (value: accept time, UTC ticks).</summary>
     public static string Unfinished(string id) => $"{UnfinishedPrefix}{id}";
+
+    /// <summary>The value of an unfinished marker: the document's accept time.</summary>
+    public static byte[] UnfinishedSince(DateTimeOffset accepted) => BitConverter.GetBytes(accepted.UtcTicks);
+
+    /// <summary>The accept time an unfinished marker holds; the earliest time when it holds none (so it is swept).</summary>
+    public static DateTimeOffset UnfinishedSince(ReadOnlySpan<byte> value) =>
+        value.Length == sizeof(long) ? new DateTimeOffset(BitConverter.ToInt64(value), TimeSpan.Zero) : DateTimeOffset.MinValue;
     public static string Delivery(string documentId, string recipient) => $"routing/dlv/{documentId}/{recipient}";
     public static string DeliveryId(string documentId, string recipient) => $"{documentId}/{recipient}";
     public static string Status(string id) => $"routing/status/{id}";

@@ -106,8 +106,7 @@ internal sealed partial class ReceiptSweeper(
             var page = await store.ScanAsync(RoutingKeys.UnfinishedPrefix, after, 200, cancellationToken).ConfigureAwait(false);
             foreach (var marker in page)
             {
-                var accepted = marker.Value.Length == sizeof(long) ? new DateTimeOffset(BitConverter.ToInt64(marker.Value.Span), TimeSpan.Zero) : DateTimeOffset.MinValue;
-                if (accepted <= before && await exchange.FinishUnfinishedAsync(marker.Key[RoutingKeys.UnfinishedPrefix.Length..], cancellationToken).ConfigureAwait(false))
+                if (RoutingKeys.UnfinishedSince(marker.Value.Span) <= before && await exchange.FinishUnfinishedAsync(marker.Key[RoutingKeys.UnfinishedPrefix.Length..], cancellationToken).ConfigureAwait(false))
                 {
                     completed++;
                 }
