@@ -40,12 +40,12 @@ internal sealed class HubAccess : IDisposable
 
     /// <summary>
     /// Issues a fresh client-TLS certificate (and, when <paramref name="signing"/>, a document-signing
-    /// one) for <paramref name="organId"/> from the hub's CA and binds them through the registry as the admin.
+    /// one with a <paramref name="signingKey"/> key) for <paramref name="organId"/> from the hub's CA and binds them through the registry as the admin.
     /// </summary>
-    public async Task<(X509Certificate2 Client, X509Certificate2? Signing)> EnrolAsync(Uri hub, string organId, bool signing, CancellationToken cancellationToken = default)
+    public async Task<(X509Certificate2 Client, X509Certificate2? Signing)> EnrolAsync(Uri hub, string organId, bool signing, LeafKeyAlgorithm signingKey = LeafKeyAlgorithm.EcdsaP256, CancellationToken cancellationToken = default)
     {
         var client = Reload(DevelopmentPki.IssueClientCertificate(CaWithKey, organId, "LoadGen " + organId, TimeSpan.FromDays(2)));
-        var signer = signing ? Reload(DevelopmentPki.IssueSigningCertificate(CaWithKey, organId, "LoadGen " + organId, TimeSpan.FromDays(2))) : null;
+        var signer = signing ? Reload(DevelopmentPki.IssueSigningCertificate(CaWithKey, organId, "LoadGen " + organId, TimeSpan.FromDays(2), signingKey)) : null;
         using var adminChannel = Channel(hub, Reload(Admin), Ca, 1);
         var registry = new RegistryService.RegistryServiceClient(adminChannel);
         await registry.BindCertificateAsync(new BindCertificateRequest { RequestId = Guid.NewGuid().ToString("N"), OrganId = organId, Certificate = ByteString.CopyFrom(client.RawData), Purpose = CertificatePurpose.ClientTls }, cancellationToken: cancellationToken);

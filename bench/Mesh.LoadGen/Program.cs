@@ -8,6 +8,7 @@ using Grpc.Core;
 using HdrHistogram;
 using Mesh.Contracts.Routing.V1;
 using Mesh.LoadGen;
+using Mesh.Pki;
 using Mesh.Testing.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,6 +21,7 @@ using Microsoft.Extensions.Logging;
 
 // Usage: Mesh.LoadGen --hub https://127.0.0.1:7443 --data <hub data dir> [--rate 500] [--duration 20] [--concurrency 32] [--warmup 3]
 //        [--hub-pid <pid>: also report the hub's CPU per send] [--no-floor: skip the transport floor]
+//        [--signing-key rsa2048|p256: the sender's document-signing key, default rsa2048 (TT 39/2017: RSA >= 2048 bits)]
 // --rate 0 runs closed-loop (as fast as the concurrency allows) to find the sustained throughput.
 //        Mesh.LoadGen --large <bytes> ...: one large attachment sent and downloaded through a hub (LargeAttachment.cs).
 if (args.Contains("--large"))
@@ -36,12 +38,12 @@ const string Sender = "000.00.00.G12";
 string[] recipients = ["000.00.00.H29", "000.00.00.H41", "000.00.00.H49", "000.00.00.H47", "000.00.00.G14", "000.00.00.G09", "000.00.00.G18", "000.00.00.H14"];
 
 // Enrol the sender with fresh certificates issued by the hub's development CA, through the registry API as the admin.
-var (clientCert, enrolledSigner) = await access.EnrolAsync(new Uri(options.Hub), Sender, signing: true);
+var (clientCert, enrolledSigner) = await access.EnrolAsync(new Uri(options.Hub), Sender, signing: true, options.SigningKey);
 var signingCert = enrolledSigner!;
 
 // Everything a send needs is made before the clock starts: the client should cost the 2 shared cores as little as possible.
 var total = (int)((options.Warmup + options.Duration) * (options.Rate == 0 ? 1_500 : options.Rate * 1.1)) + (options.Concurrency * 2);
-Console.WriteLine($"preparing {total} packages (20 KB signed PDF + 20 KB attachment, two recipients each) ...");
+Console.WriteLine($"preparing {total} packages (20 KB signed PDF + 20 KB attachment, two recipients each; {options.SigningKey} signing key) ...");
 var pdfPool = Enumerable.Range(0, 64).Select(i => SignedPdf.Create(signingCert, 20 * 1024, $"LoadGen document {i}")).ToArray();
 var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Ho_Chi_Minh")).DateTime);
 var notation = "LG" + Convert.ToHexString(RandomNumberGenerator.GetBytes(3));
@@ -117,7 +119,7 @@ Console.WriteLine(floor.Describe());
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio send/floor: throughput {send.Throughput / floor.Throughput:F3}, p50 {send.P50 / floor.P50:F1}x, p99 {send.P99 / floor.P99:F1}x"));
 return send.Errors == 0 ? 0 : 1;
 
-internal sealed record Options(string Hub, string Data, int Rate, int Duration, int Concurrency, int Warmup)
+internal sealed record Options(string Hub, string Data, int Rate, int Duration, int Concurrency, int Warmup, LeafKeyAlgorithm SigningKey)
 {
     public long MaxOperations { get; set; } = long.MaxValue;
 
@@ -135,7 +137,13 @@ internal sealed record Options(string Hub, string Data, int Rate, int Duration, 
             int.Parse(Get("--rate", "500"), CultureInfo.InvariantCulture),
             int.Parse(Get("--duration", "20"), CultureInfo.InvariantCulture),
             int.Parse(Get("--concurrency", "32"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--warmup", "3"), CultureInfo.InvariantCulture));
+            int.Parse(Get("--warmup", "3"), CultureInfo.InvariantCulture),
+            Get("--signing-key", "rsa2048") switch
+            {
+                "rsa2048" => LeafKeyAlgorithm.Rsa2048,
+                "p256" => LeafKeyAlgorithm.EcdsaP256,
+                var other => throw new ArgumentException($"--signing-key {other}: use rsa2048 or p256"),
+            });
     }
 }
 

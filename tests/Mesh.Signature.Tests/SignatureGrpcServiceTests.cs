@@ -87,6 +87,34 @@ public sealed class SignatureGrpcServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_DetachedCmsByRsa2048SignerUnderP256DevelopmentCa_TotalPassedAndBound()
+    {
+        // How the load generator signs by default (TT 39/2017 lists RSA of at least 2048 bits), under a P-256 development CA.
+        using var ca = DevelopmentPki.CreateRootCa("Mesh test development CA", TimeSpan.FromDays(2));
+        trust.Set(anchors: [pki.Root, ca], intermediates: [pki.Intermediate], crls: [pki.Crl(pki.Root), pki.Crl(pki.Intermediate), pki.Crl(ca)]);
+        using var signer = DevelopmentPki.IssueSigningCertificate(ca, AgencyId, "Agency " + AgencyId, TimeSpan.FromDays(1), LeafKeyAlgorithm.Rsa2048);
+        using (var key = signer.GetRSAPublicKey())
+        {
+            key!.KeySize.Should().Be(2048);
+        }
+
+        bindings.Bind(signer, AgencyId);
+        var cms = TestPki.SignCms(Content, signer, DateTimeOffset.UtcNow.AddMinutes(-1));
+
+        var response = await Client(agency).VerifyAsync(new Proto.VerifyRequest
+        {
+            Format = Proto.SignatureFormat.Cms,
+            Content = ByteString.CopyFrom(cms),
+            DetachedContent = ByteString.CopyFrom(Content),
+            ExpectedOrganId = AgencyId,
+        });
+
+        response.Overall.Should().Be(Proto.Indication.TotalPassed, response.Reports[0].Reason);
+        response.Reports[0].BindingCheck.Should().Be(Proto.BindingCheck.Bound);
+        response.Reports[0].Chain.Should().HaveCount(2);
+    }
+
+    [Fact]
     public async Task Verify_TamperedContent_ReportSaysHashFailureNotAnRpcError()
     {
         var cms = TestPki.SignCms(Content, pki.IssueLeaf(), DateTimeOffset.UtcNow.AddMinutes(-1));

@@ -46,16 +46,26 @@ public static class DevelopmentPki
     public static X509Certificate2 IssueClientCertificate(X509Certificate2 issuer, string organId, string agencyName, TimeSpan validity) =>
         Issue(issuer, $"CN={Escape(organId)} adapter, O={Escape(agencyName)}, OU={Escape(organId)}", validity, X509KeyUsageFlags.DigitalSignature, [new Oid("1.3.6.1.5.5.7.3.2")], null);
 
-    /// <summary>Issues an agency's document-signing certificate (digitalSignature + nonRepudiation).</summary>
-    public static X509Certificate2 IssueSigningCertificate(X509Certificate2 issuer, string organId, string agencyName, TimeSpan validity) =>
-        Issue(issuer, $"CN={Escape(agencyName)}, O={Escape(agencyName)}, OU={Escape(organId)}", validity, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, null, null);
+    /// <summary>
+    /// Issues an agency's document-signing certificate (digitalSignature + nonRepudiation), with a P-256 key
+    /// or, as Vietnam's signing CAs issue them (TT 39/2017 lists RSA of at least 2048 bits), an RSA-2048 one.
+    /// </summary>
+    public static X509Certificate2 IssueSigningCertificate(X509Certificate2 issuer, string organId, string agencyName, TimeSpan validity, LeafKeyAlgorithm algorithm = LeafKeyAlgorithm.EcdsaP256) =>
+        Issue(issuer, $"CN={Escape(agencyName)}, O={Escape(agencyName)}, OU={Escape(organId)}", validity, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation, null, null, algorithm);
 
-    /// <summary>Issues a leaf certificate with a fresh P-256 key, returned with its private key.</summary>
-    public static X509Certificate2 Issue(X509Certificate2 issuer, string subject, TimeSpan validity, X509KeyUsageFlags usage, Oid[]? extendedUsages, X509Extension? subjectAltNames)
+    /// <summary>Issues a leaf certificate with a fresh key (P-256 unless <paramref name="algorithm"/> says otherwise), returned with its private key.</summary>
+    public static X509Certificate2 Issue(X509Certificate2 issuer, string subject, TimeSpan validity, X509KeyUsageFlags usage, Oid[]? extendedUsages, X509Extension? subjectAltNames, LeafKeyAlgorithm algorithm = LeafKeyAlgorithm.EcdsaP256)
     {
         ArgumentNullException.ThrowIfNull(issuer);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName(subject), key, HashAlgorithmName.SHA256);
+        using AsymmetricAlgorithm key = algorithm switch
+        {
+            LeafKeyAlgorithm.EcdsaP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
+            LeafKeyAlgorithm.Rsa2048 => RSA.Create(2048),
+            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "unknown key algorithm"),
+        };
+        var request = key is RSA rsa
+            ? new CertificateRequest(new X500DistinguishedName(subject), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest(new X500DistinguishedName(subject), (ECDsa)key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
@@ -85,8 +95,14 @@ public static class DevelopmentPki
 
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var certificate = request.Create(issuer, now, notAfter, serial);
-        return certificate.CopyWithPrivateKey(key);
+        // The issuer's own key signs, whatever the leaf's algorithm (an RSA leaf under the P-256 development CA).
+        using var issuerEcdsa = issuer.GetECDsaPrivateKey();
+        using var issuerRsa = issuerEcdsa is null ? issuer.GetRSAPrivateKey() : null;
+        var generator = issuerEcdsa is not null
+            ? X509SignatureGenerator.CreateForECDsa(issuerEcdsa)
+            : X509SignatureGenerator.CreateForRSA(issuerRsa ?? throw new ArgumentException("The issuer certificate has no ECDSA or RSA private key.", nameof(issuer)), RSASignaturePadding.Pkcs1);
+        using var certificate = request.Create(issuer.SubjectName, generator, now, notAfter, serial);
+        return key is RSA rsaKey ? certificate.CopyWithPrivateKey(rsaKey) : certificate.CopyWithPrivateKey((ECDsa)key);
     }
 
     /// <summary>Writes a certificate with its private key as a PKCS#12 file (owner-only permissions).</summary>
@@ -106,4 +122,14 @@ public static class DevelopmentPki
         X509CertificateLoader.LoadPkcs12FromFile(path, password, X509KeyStorageFlags.Exportable);
 
     private static string Escape(string value) => value.Replace(",", "\\,", StringComparison.Ordinal).Replace("=", "\\=", StringComparison.Ordinal);
+}
+
+/// <summary>Key of a certificate <see cref="DevelopmentPki"/> issues.</summary>
+public enum LeafKeyAlgorithm
+{
+    /// <summary>ECDSA on NIST P-256.</summary>
+    EcdsaP256,
+
+    /// <summary>RSA, 2048 bits (PKCS#1 v1.5 signatures with SHA-256 by the issuer).</summary>
+    Rsa2048,
 }
