@@ -25,6 +25,16 @@ public sealed class EmbeddedOptions
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
 
     /// <summary>
+    /// With <see cref="SqliteSynchronous.Full"/>: the writer thread commits without waiting for the disk and
+    /// a syncer thread fsyncs the WAL, answering each group of writes once an fsync has covered it (one fsync
+    /// for every group committed meanwhile); a state-store read that could have seen a commit not yet
+    /// fsynced waits for that fsync. The same guarantee as SQLite's FULL — a write that returned, and
+    /// anything a read returned, survives a power loss — but the writer no longer stops for each fsync.
+    /// False: SQLite fsyncs inside every commit on the writer thread.
+    /// </summary>
+    public bool PipelinedSync { get; set; } = true;
+
+    /// <summary>
     /// How often a background thread copies committed WAL pages into the database file. Zero leaves
     /// checkpoints to SQLite, which runs them inside a commit on the writer thread every 1,000 pages:
     /// every write then waited for the checkpoint's fsync of the database file, which capped the hub

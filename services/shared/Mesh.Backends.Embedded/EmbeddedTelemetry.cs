@@ -17,7 +17,10 @@ public static class EmbeddedTelemetry
         "mesh.embedded.write.batch_size", unit: "{write}", description: "Write requests applied in one SQLite transaction (group commit).");
 
     internal static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>(
-        "mesh.embedded.write.commit_duration", unit: "s", description: "Time to apply and commit one group of writes, fsync included.");
+        "mesh.embedded.write.commit_duration", unit: "s", description: "Time from applying one group of writes to its commit being durable (fsync included): what its callers wait once the writer takes them.");
+
+    internal static readonly Histogram<double> SyncDuration = Meter.CreateHistogram<double>(
+        "mesh.embedded.write.sync_duration", unit: "s", description: "One fsync of the WAL by the syncer thread (pipelined syncs), covering every group committed before it.");
 
     internal static readonly Counter<long> Writes = Meter.CreateCounter<long>(
         "mesh.embedded.writes", unit: "{write}", description: "Write requests processed by the writer, by outcome (committed, rejected by a precondition, error).");

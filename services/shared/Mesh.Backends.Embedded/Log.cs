@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Background checkpoint of {Path} failed; retrying at the next interval")]
     public static partial void CheckpointFailed(ILogger logger, string path, Exception exception);
 
+    [LoggerMessage(EventId = 5, Level = LogLevel.Critical, Message = "fsync of the WAL of {Path} failed; the embedded backend refuses every further write until the process restarts")]
+    public static partial void SyncFailed(ILogger logger, string path, Exception exception);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Handler {Handler} failed on event {EventId} of {Topic} for group {Group} (attempt {Attempt} of {MaxAttempts}); retrying in {Delay}")]
     public static partial void HandlerFailed(ILogger logger, string handler, string eventId, string topic, string group, int attempt, int maxAttempts, TimeSpan delay, Exception exception);
 

@@ -11,6 +11,15 @@ namespace Mesh.Backends.Embedded;
 /// dedicated thread (group commit), and pooled read-only connections for readers.
 /// </summary>
 /// <remarks>
+/// With <see cref="SqliteSynchronous.Full"/> and <see cref="EmbeddedOptions.PipelinedSync"/> (the
+/// defaults) the writer commits at SQLite's NORMAL level (WAL frames written, not fsynced) and hands
+/// each group to a syncer thread, which fsyncs the WAL and only then answers the group's callers:
+/// the writer applies the next group while the previous one's fsync runs, and one fsync covers every
+/// group committed before it. A read of the state store that could have seen a commit not yet on
+/// disk waits for that fsync before it returns, so nothing a power loss could take back is handed
+/// out — the guarantee of SQLite's own FULL level, without the writer stalling on every fsync.
+/// </remarks>
+/// <remarks>
 /// Microsoft.Data.Sqlite has no truly asynchronous I/O: its *Async methods run synchronously.
 /// Writes therefore never touch the caller's thread (they are queued to the writer thread);
 /// reads run synchronously on the caller's thread, which is cheap because WAL readers never wait
@@ -55,6 +64,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly Thread? checkpointerThread;
     private readonly CancellationTokenSource checkpointerStop = new();
     private readonly TaskCompletionSource writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DurablePosition durable = new();
+    private readonly bool pipelined;
+    private readonly FileStream? wal;
+    private readonly Thread? syncerThread;
+    private readonly object syncLock = new();
+    private readonly Queue<SyncGroup> toSync = new();
+    private readonly TaskCompletionSource syncerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> unsyncedDeletes = new(StringComparer.Ordinal);
+    private bool writerDone;
+    private long visible;
+    private long durableVersion;
     private readonly Dictionary<string, SqliteCommand> control = new(StringComparer.Ordinal);
     private readonly KeyValuePair<string, object?>[] metricTags;
     private readonly System.Collections.Concurrent.ConcurrentBag<ReadSession> idleReaders = [];
@@ -71,6 +91,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         Directory.CreateDirectory(directory);
         DatabasePath = Path.Combine(directory, EmbeddedOptions.DatabaseFileName);
         metricTags = [new("mesh.embedded.database", DatabasePath)];
+        pipelined = options.Synchronous == SqliteSynchronous.Full && options.PipelinedSync;
 
         // Two processes on one file would each run a dispatcher and hand out the same versions; refuse early.
         lockFile = new FileStream(DatabasePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
@@ -85,7 +106,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             writer.Open();
             var journalMode = Scalar<string>("PRAGMA journal_mode = WAL;") ?? "?";
-            Execute(ConnectionPragmas(options));
+            Execute(ConnectionPragmas(options, pipelined));
             // After a checkpoint the WAL is truncated back to this size, so one burst of 4 MiB values does not keep a huge file.
             Execute("PRAGMA journal_size_limit = 67108864;");
             // Every write of a group commit runs in its own savepoint, whose statement journal SQLite keeps in a
@@ -99,6 +120,14 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             }
 
             context = new WriteContext(writer, timeProvider, Scalar<long>("SELECT value FROM meta WHERE name = 'version';"));
+            if (pipelined)
+            {
+                // The WAL exists once the connection has read in WAL mode. SQLite never deletes it while this
+                // connection is open (only the last connection to close does), so the handle stays on the same file.
+                wal = new FileStream(DatabasePath + "-wal", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+                wal.Flush(flushToDisk: true);
+            }
+
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
         }
         catch
@@ -115,6 +144,16 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         });
         writerThread = new Thread(RunWriter) { IsBackground = true, Name = "Mesh.Embedded.Writer" };
         writerThread.Start();
+        if (pipelined)
+        {
+            syncerThread = new Thread(RunSyncer) { IsBackground = true, Name = "Mesh.Embedded.Syncer" };
+            syncerThread.Start();
+        }
+        else
+        {
+            syncerStopped.TrySetResult();
+        }
+
         if (options.CheckpointInterval > TimeSpan.Zero)
         {
             checkpointerThread = new Thread(RunCheckpointer) { IsBackground = true, Name = "Mesh.Embedded.Checkpointer" };
@@ -126,6 +165,58 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     public string DatabasePath { get; }
 
     public EmbeddedWriteStatistics Statistics => new(Interlocked.Read(ref writes), Interlocked.Read(ref commits));
+
+    /// <summary>Tests only: runs on the syncer thread before each fsync (a test holds it to observe commits not yet durable).</summary>
+    internal Action? BeforeSync { get; set; }
+
+    /// <summary>
+    /// Hands out <paramref name="value"/>, read from a snapshot just taken, once what it says is durable:
+    /// every row it holds (<paramref name="maxVersion"/>: the highest version among them), and the absence
+    /// of <paramref name="absentKeys"/> or of any other key under <paramref name="scanPrefix"/>, which a
+    /// delete not yet fsynced could explain. At once unless syncs are pipelined and such a commit is still
+    /// waiting for its fsync; versions grow with commits, so a row no newer than the last durable version
+    /// needs no wait, and deletes are few.
+    /// </summary>
+    public ValueTask<T> WhenDurable<T>(T value, long maxVersion, IReadOnlyList<string>? absentKeys, string? scanPrefix, CancellationToken cancellationToken)
+    {
+        if (!pipelined)
+        {
+            return ValueTask.FromResult(value);
+        }
+
+        // Read after the snapshot: a commit the snapshot holds took its position, and noted its deletes, before its COMMIT.
+        var target = maxVersion > Volatile.Read(ref durableVersion) ? Volatile.Read(ref visible) : 0;
+        if (!unsyncedDeletes.IsEmpty && (absentKeys is not null || scanPrefix is not null))
+        {
+            foreach (var key in absentKeys ?? [])
+            {
+                if (unsyncedDeletes.TryGetValue(key, out var position))
+                {
+                    target = Math.Max(target, position);
+                }
+            }
+
+            if (scanPrefix is not null)
+            {
+                foreach (var (key, position) in unsyncedDeletes)
+                {
+                    if (key.StartsWith(scanPrefix, StringComparison.Ordinal))
+                    {
+                        target = Math.Max(target, position);
+                    }
+                }
+            }
+        }
+
+        var wait = durable.WaitAsync(target, cancellationToken);
+        return wait.IsCompletedSuccessfully ? ValueTask.FromResult(value) : WaitThenAsync(wait, value);
+
+        static async ValueTask<T> WaitThenAsync(ValueTask wait, T value)
+        {
+            await wait.ConfigureAwait(false);
+            return value;
+        }
+    }
 
     /// <summary>
     /// Queues <paramref name="apply"/> for the next group commit and completes once it is durable.
@@ -201,6 +292,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         // Writes already queued are still committed: completing the channel lets the loop drain it.
         queue.Writer.TryComplete();
         await writerStopped.Task.ConfigureAwait(false);
+        await syncerStopped.Task.ConfigureAwait(false);
         await checkpointerStop.CancelAsync().ConfigureAwait(false);
         checkpointerThread?.Join();
         checkpointerStop.Dispose();
@@ -212,6 +304,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
         CloseIdleReaders();
         await writer.DisposeAsync().ConfigureAwait(false);
+        if (wal is not null)
+        {
+            await wal.DisposeAsync().ConfigureAwait(false);
+        }
+
         await lockFile.DisposeAsync().ConfigureAwait(false);
         Log.Closed(logger, DatabasePath);
     }
@@ -230,7 +327,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         connection.Open();
         using (var setup = connection.CreateCommand())
         {
-            setup.CommandText = ConnectionPragmas(options);
+            setup.CommandText = ConnectionPragmas(options, pipelined);
             setup.ExecuteNonQuery();
         }
 
@@ -259,10 +356,14 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Durability and lock waits, the same on every connection that writes (a checkpoint writes the database file).</summary>
-    private static string ConnectionPragmas(EmbeddedOptions options) => string.Create(
+    /// <summary>
+    /// Durability and lock waits, the same on every connection that writes (a checkpoint writes the database
+    /// file). Pipelined syncs run SQLite at NORMAL, which still fsyncs the WAL before and the database after
+    /// every checkpoint and the WAL header when the WAL starts over; the syncer fsyncs every commit.
+    /// </summary>
+    private static string ConnectionPragmas(EmbeddedOptions options, bool pipelined) => string.Create(
         CultureInfo.InvariantCulture,
-        $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
+        $"PRAGMA synchronous = {(pipelined ? "NORMAL" : options.Synchronous.ToString().ToUpperInvariant())}; PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
 
     private void RunWriter()
     {
@@ -294,6 +395,12 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
         finally
         {
+            lock (syncLock)
+            {
+                writerDone = true;
+                Monitor.PulseAll(syncLock);
+            }
+
             writerStopped.TrySetResult();
         }
     }
@@ -307,9 +414,22 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     private void ApplyBatch(List<WriteCommand> batch)
     {
+        if (durable.Fault is { } fault)
+        {
+            // After a failed fsync nothing more may be called durable: the process must restart.
+            foreach (var command in batch)
+            {
+                command.Fail(new IOException("The embedded database could not make its commits durable (fsync failed); restart the process.", fault));
+            }
+
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var failures = new Exception?[batch.Count];
         var versionBefore = context.Version;
+        long position = 0;
+        context.Deleted.Clear();
         try
         {
             Control("BEGIN IMMEDIATE;");
@@ -339,6 +459,17 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 persist.ExecuteNonQuery();
             }
 
+            // Taken, with the keys deleted, before the commit becomes visible: a reader that sees it then waits for its fsync.
+            position = visible + 1;
+            if (pipelined)
+            {
+                foreach (var key in context.Deleted)
+                {
+                    unsyncedDeletes[key] = position;
+                }
+            }
+
+            Volatile.Write(ref visible, position);
             Control("COMMIT;");
         }
 #pragma warning disable CA1031 // The failure is handed to every caller of the group.
@@ -354,13 +485,18 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 command.Fail(exception);
             }
 
+            if (position > 0)
+            {
+                // Nothing of this group is visible, but readers may wait on its position.
+                Settle(new SyncGroup(position, 0, [], [], started));
+            }
+
             return;
         }
 
         Interlocked.Add(ref writes, batch.Count);
         Interlocked.Increment(ref commits);
         EmbeddedTelemetry.BatchSize.Record(batch.Count, metricTags);
-        EmbeddedTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
         var rejected = failures.Count(f => f is not null);
         EmbeddedTelemetry.Writes.Add(batch.Count - rejected, new KeyValuePair<string, object?>("outcome", "committed"));
         if (rejected > 0)
@@ -368,16 +504,126 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             EmbeddedTelemetry.Writes.Add(rejected, new KeyValuePair<string, object?>("outcome", "rejected"));
         }
 
-        for (var i = 0; i < batch.Count; i++)
+        Settle(new SyncGroup(position, context.Version, [.. batch], failures, started));
+    }
+
+    /// <summary>Answers a committed group's callers once it is durable: at once, or after the syncer's next fsync.</summary>
+    private void Settle(SyncGroup group)
+    {
+        if (!pipelined)
         {
-            if (failures[i] is { } failure)
+            durable.Advance(group.Position);
+            Answer(group);
+            return;
+        }
+
+        lock (syncLock)
+        {
+            toSync.Enqueue(group);
+            Monitor.Pulse(syncLock);
+        }
+    }
+
+    private void Answer(SyncGroup group)
+    {
+        if (group.Commands.Length > 0)
+        {
+            EmbeddedTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(group.Started).TotalSeconds, metricTags);
+        }
+
+        for (var i = 0; i < group.Commands.Length; i++)
+        {
+            if (group.Failures[i] is { } failure)
             {
-                batch[i].Fail(failure);
+                group.Commands[i].Fail(failure);
             }
             else
             {
-                batch[i].Complete();
+                group.Commands[i].Complete();
             }
+        }
+    }
+
+    /// <summary>
+    /// The syncer thread (pipelined syncs): takes every group committed so far, fsyncs the WAL once,
+    /// and answers them; groups committed during the fsync wait for the next one. A failed fsync
+    /// fails its groups and every later write: the kernel may have dropped the pages it could not
+    /// write, so no later fsync could vouch for them.
+    /// </summary>
+    private void RunSyncer()
+    {
+        var groups = new List<SyncGroup>();
+        try
+        {
+            while (true)
+            {
+                lock (syncLock)
+                {
+                    while (toSync.Count == 0 && !writerDone)
+                    {
+                        Monitor.Wait(syncLock);
+                    }
+
+                    if (toSync.Count == 0)
+                    {
+                        return;
+                    }
+
+                    groups.AddRange(toSync);
+                    toSync.Clear();
+                }
+
+                BeforeSync?.Invoke();
+                var started = Stopwatch.GetTimestamp();
+                Exception? failure = durable.Fault;
+                if (failure is null)
+                {
+                    try
+                    {
+                        wal!.Flush(flushToDisk: true);
+                        EmbeddedTelemetry.SyncDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
+                    }
+                    catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                    {
+                        Log.SyncFailed(logger, DatabasePath, exception);
+                        durable.Fail(exception);
+                        failure = exception;
+                    }
+                }
+
+                if (failure is null)
+                {
+                    var last = groups[^1].Position;
+                    Volatile.Write(ref durableVersion, Math.Max(durableVersion, groups.Max(g => g.MaxVersion)));
+                    durable.Advance(last);
+                    foreach (var entry in unsyncedDeletes)
+                    {
+                        if (entry.Value <= last)
+                        {
+                            unsyncedDeletes.TryRemove(entry);
+                        }
+                    }
+
+                    foreach (var group in groups)
+                    {
+                        Answer(group);
+                    }
+                }
+                else
+                {
+                    var notDurable = new IOException("The embedded database could not make this commit durable (fsync failed); restart the process.", failure);
+                    foreach (var command in groups.SelectMany(g => g.Commands))
+                    {
+                        command.Fail(notDurable);
+                    }
+                }
+
+                groups.Clear();
+            }
+        }
+        finally
+        {
+            syncerStopped.TrySetResult();
         }
     }
 
@@ -424,6 +670,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
     }
 }
+
+/// <summary>One committed group of writes on its way to its callers: its commit position, the last version it handed out, commands and their own failures.</summary>
+internal sealed record SyncGroup(long Position, long MaxVersion, WriteCommand[] Commands, Exception?[] Failures, long Started);
 
 /// <summary>Counters of the embedded writer, for tests and diagnostics.</summary>
 /// <param name="Writes">Write requests committed or rejected by a precondition since the backend was opened.</param>

@@ -38,6 +38,8 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     /// <summary>Full path of the SQLite file.</summary>
     public string DatabasePath => database.DatabasePath;
 
+    internal SqliteDatabase Database => database;
+
     /// <summary>Writer counters: how many writes were applied in how many commits.</summary>
     public EmbeddedWriteStatistics Statistics => database.Statistics;
 
@@ -58,8 +60,14 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     {
         var keyBytes = EncodeKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        using var session = database.OpenRead();
-        return ValueTask.FromResult(Read(session, key, keyBytes));
+        StateItem? item;
+        long version = 0;
+        using (var session = database.OpenRead())
+        {
+            item = Read(session, key, keyBytes, ref version);
+        }
+
+        return database.WhenDurable(item, version, item is null ? [key] : null, null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -68,22 +76,32 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(keys);
         var encoded = keys.Select(EncodeKey).ToArray();
         cancellationToken.ThrowIfCancellationRequested();
-        using var session = database.OpenRead();
-        var items = session.InSnapshot(s =>
+        List<StateItem> items;
+        List<string>? absent = null;
+        long version = 0;
+        using (var session = database.OpenRead())
         {
-            var found = new List<StateItem>(keys.Count);
-            for (var i = 0; i < encoded.Length; i++)
+            items = session.InSnapshot(s =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Read(s, keys[i], encoded[i]) is { } item)
+                var found = new List<StateItem>(keys.Count);
+                for (var i = 0; i < encoded.Length; i++)
                 {
-                    found.Add(item);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (Read(s, keys[i], encoded[i], ref version) is { } item)
+                    {
+                        found.Add(item);
+                    }
+                    else
+                    {
+                        (absent ??= []).Add(keys[i]);
+                    }
                 }
-            }
 
-            return found;
-        });
-        return ValueTask.FromResult<IReadOnlyList<StateItem>>(items);
+                return found;
+            });
+        }
+
+        return database.WhenDurable<IReadOnlyList<StateItem>>(items, version, absent, null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -109,7 +127,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
             context =>
             {
                 CheckPrecondition(context, key, keyBytes, expectedETag);
-                Delete(context, keyBytes);
+                Delete(context, key, keyBytes);
                 return true;
             },
             keyBytes.Length,
@@ -153,10 +171,10 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                 var etags = new string[prepared.Length];
                 for (var i = 0; i < prepared.Length; i++)
                 {
-                    var (_, keyBytes, value) = prepared[i];
+                    var (operation, keyBytes, value) = prepared[i];
                     if (value is null)
                     {
-                        Delete(context, keyBytes);
+                        Delete(context, operation.Key, keyBytes);
                         etags[i] = string.Empty;
                     }
                     else
@@ -203,25 +221,38 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         command.Parameters.AddWithValue("$n", limit);
         var items = new List<StateItem>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        long version = 0;
+        using (var reader = command.ExecuteReader())
         {
-            var key = StrictUtf8.GetString(reader.GetFieldValue<byte[]>(0));
-            items.Add(new StateItem(key, reader.GetFieldValue<byte[]>(2), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture)));
+            while (reader.Read())
+            {
+                var key = StrictUtf8.GetString(reader.GetFieldValue<byte[]>(0));
+                var itemVersion = reader.GetInt64(1);
+                version = Math.Max(version, itemVersion);
+                items.Add(new StateItem(key, reader.GetFieldValue<byte[]>(2), itemVersion.ToString(CultureInfo.InvariantCulture)));
+            }
         }
 
-        return ValueTask.FromResult<IReadOnlyList<StateItem>>(items);
+        // A key under the prefix that is missing may have been deleted by a commit not yet durable.
+        return database.WhenDurable<IReadOnlyList<StateItem>>(items, version, null, prefix, cancellationToken);
     }
 
     /// <summary>Flushes queued writes and closes the file when this store opened it.</summary>
     public ValueTask DisposeAsync() => ownsDatabase ? database.DisposeAsync() : ValueTask.CompletedTask;
 
-    private static StateItem? Read(ReadSession session, string key, byte[] keyBytes)
+    private static StateItem? Read(ReadSession session, string key, byte[] keyBytes, ref long maxVersion)
     {
         var command = session.Command("SELECT version, value FROM kv WHERE key = $k;");
         command.Parameters.AddWithValue("$k", keyBytes);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? new StateItem(key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)) : null;
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var version = reader.GetInt64(0);
+        maxVersion = Math.Max(maxVersion, version);
+        return new StateItem(key, reader.GetFieldValue<byte[]>(1), version.ToString(CultureInfo.InvariantCulture));
     }
 
     private static void CheckPrecondition(WriteContext context, string key, byte[] keyBytes, string? expectedETag)
@@ -253,11 +284,14 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         return version.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static void Delete(WriteContext context, byte[] keyBytes)
+    private static void Delete(WriteContext context, string key, byte[] keyBytes)
     {
         var command = context.Command("DELETE FROM kv WHERE key = $k;");
         command.Parameters.AddWithValue("$k", keyBytes);
-        command.ExecuteNonQuery();
+        if (command.ExecuteNonQuery() > 0)
+        {
+            context.Deleted.Add(key);
+        }
     }
 
     private static byte[] EncodeKey(string key)

@@ -14,6 +14,9 @@ internal sealed class WriteContext(SqliteConnection connection, TimeProvider tim
 
     public long NextVersion() => ++Version;
 
+    /// <summary>Keys deleted by the group being applied (also by a write rolled back to its savepoint: harmless, see <see cref="SqliteDatabase"/>).</summary>
+    public List<string> Deleted { get; } = [];
+
     /// <summary>A prepared statement for <paramref name="sql"/> with its parameters cleared; SQLite keeps it compiled across calls.</summary>
     public SqliteCommand Command(string sql)
     {

@@ -207,6 +207,81 @@ public sealed class EmbeddedBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task PipelinedSync_CommitNotYetFsynced_WriterAndReadersThatCouldSeeItWaitForTheFsync()
+    {
+        // Disposed after the store, whose syncer may still call the hook while it drains.
+        using var gate = new ManualResetEventSlim(initialState: false);
+        await using var store = SqliteStateStore.Open(Options());
+        try
+        {
+            await store.SetAsync("old", Bytes("durable"));
+            await store.SetAsync("gone", Bytes("durable"));
+            store.Database.BeforeSync = () => gate.Wait(TimeSpan.FromSeconds(30));
+
+            // Committed and visible to SQLite readers, but not fsynced while the syncer is held.
+            var write = store.SetAsync("new", Bytes("pending")).AsTask();
+            await WaitUntilAsync(() => store.Statistics.Commits >= 3);
+            var delete = store.DeleteAsync("gone").AsTask();
+            await WaitUntilAsync(() => store.Statistics.Commits >= 4);
+
+            var readNew = store.GetAsync("new").AsTask();
+            var readGone = store.GetAsync("gone").AsTask();
+            var scan = store.ScanAsync("", afterKey: null, limit: 10).AsTask();
+            var readOld = store.GetAsync("old");
+            var readNeverWritten = store.GetAsync("never");
+
+            // A row as old as the last fsync, and a key no pending commit deleted, are answered at once.
+            readOld.IsCompletedSuccessfully.Should().BeTrue();
+            Encoding.UTF8.GetString((await readOld)!.Value.Span).Should().Be("durable");
+            readNeverWritten.IsCompletedSuccessfully.Should().BeTrue();
+            (await readNeverWritten).Should().BeNull();
+            await Task.Delay(200);
+            write.IsCompleted.Should().BeFalse("a write is answered only once an fsync covers it");
+            delete.IsCompleted.Should().BeFalse();
+            readNew.IsCompleted.Should().BeFalse("the value read is not durable yet");
+            readGone.IsCompleted.Should().BeFalse("the key's absence comes from a delete not durable yet");
+            scan.IsCompleted.Should().BeFalse();
+
+            gate.Set();
+
+            await Task.WhenAll(write, delete);
+            Encoding.UTF8.GetString((await readNew)!.Value.Span).Should().Be("pending");
+            (await readGone).Should().BeNull();
+            (await scan).Select(i => i.Key).Should().Equal("new", "old");
+        }
+        finally
+        {
+            gate.Set();
+        }
+    }
+
+    [Fact]
+    public async Task PipelinedSync_Off_WritesAreAnsweredByTheWriterAndReadsNeverWait()
+    {
+        var options = Options();
+        options.PipelinedSync = false;
+        await using var store = SqliteStateStore.Open(options);
+        store.Database.BeforeSync = () => throw new InvalidOperationException("no syncer thread without pipelined syncs");
+
+        await store.SetAsync("k", Bytes("v"));
+        var read = store.GetAsync("k");
+
+        read.IsCompletedSuccessfully.Should().BeTrue();
+        Encoding.UTF8.GetString((await read)!.Value.Span).Should().Be("v");
+        File.ReadAllBytes(store.DatabasePath + "-wal").Length.Should().BeGreaterThan(0);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
     public async Task DisposeAsync_WritesStillQueued_AreCommittedAndSurviveReopen()
     {
         var options = Options();
