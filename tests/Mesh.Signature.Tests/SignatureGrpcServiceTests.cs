@@ -71,13 +71,7 @@ public sealed class SignatureGrpcServiceTests : IAsyncLifetime
         bindings.Bind(leaf, AgencyId);
         var cms = TestPki.SignCms(Content, leaf, DateTimeOffset.UtcNow.AddMinutes(-1));
 
-        var response = await Client(agency).VerifyAsync(new Proto.VerifyRequest
-        {
-            Format = Proto.SignatureFormat.Cms,
-            Content = ByteString.CopyFrom(cms),
-            DetachedContent = ByteString.CopyFrom(Content),
-            ExpectedOrganId = AgencyId,
-        });
+        var response = await VerifyDetachedForAgencyAsync(cms);
 
         response.Overall.Should().Be(Proto.Indication.TotalPassed);
         response.Reports.Should().ContainSingle();
@@ -101,13 +95,7 @@ public sealed class SignatureGrpcServiceTests : IAsyncLifetime
         bindings.Bind(signer, AgencyId);
         var cms = TestPki.SignCms(Content, signer, DateTimeOffset.UtcNow.AddMinutes(-1));
 
-        var response = await Client(agency).VerifyAsync(new Proto.VerifyRequest
-        {
-            Format = Proto.SignatureFormat.Cms,
-            Content = ByteString.CopyFrom(cms),
-            DetachedContent = ByteString.CopyFrom(Content),
-            ExpectedOrganId = AgencyId,
-        });
+        var response = await VerifyDetachedForAgencyAsync(cms);
 
         response.Overall.Should().Be(Proto.Indication.TotalPassed, response.Reports[0].Reason);
         response.Reports[0].BindingCheck.Should().Be(Proto.BindingCheck.Bound);
@@ -222,6 +210,16 @@ public sealed class SignatureGrpcServiceTests : IAsyncLifetime
     }
 
     private Proto.SignatureService.SignatureServiceClient Client(X509Certificate2? certificate) => new(host.Channel(certificate));
+
+    /// <summary>The agency asks whether <paramref name="cms"/> is a valid detached signature of <see cref="Content"/> bound to it.</summary>
+    private async Task<Proto.VerifyResponse> VerifyDetachedForAgencyAsync(byte[] cms) =>
+        await Client(agency).VerifyAsync(new Proto.VerifyRequest
+        {
+            Format = Proto.SignatureFormat.Cms,
+            Content = ByteString.CopyFrom(cms),
+            DetachedContent = ByteString.CopyFrom(Content),
+            ExpectedOrganId = AgencyId,
+        });
 
     /// <summary>Who a client certificate belongs to, as the registry would answer.</summary>
     private sealed class StaticDirectory : ICertificateDirectory

@@ -37,6 +37,10 @@ internal sealed class DurablePosition
         Interlocked.Exchange(ref next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
+    /// <summary>What a write or read that needed a commit made durable after a failed fsync gets.</summary>
+    public static IOException NotDurable(Exception fsyncFailure) =>
+        new("The embedded database could not make its commits durable (fsync failed); restart the process.", fsyncFailure);
+
     /// <summary>Completes once commit <paramref name="target"/> is durable (at once when it is).</summary>
     public ValueTask WaitAsync(long target, CancellationToken cancellationToken)
     {
@@ -56,7 +60,7 @@ internal sealed class DurablePosition
 
             if (Volatile.Read(ref fault) is { } failed)
             {
-                throw new IOException("The embedded database could not make its commits durable (fsync failed); restart the process.", failed);
+                throw NotDurable(failed);
             }
 
             await wake.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -18,12 +18,12 @@ namespace Mesh.Backends.Embedded;
 /// group committed before it. A read of the state store that could have seen a commit not yet on
 /// disk waits for that fsync before it returns, so nothing a power loss could take back is handed
 /// out — the guarantee of SQLite's own FULL level, without the writer stalling on every fsync.
-/// </remarks>
-/// <remarks>
+/// <para>
 /// Microsoft.Data.Sqlite has no truly asynchronous I/O: its *Async methods run synchronously.
 /// Writes therefore never touch the caller's thread (they are queued to the writer thread);
 /// reads run synchronously on the caller's thread, which is cheap because WAL readers never wait
 /// for the writer and hot pages are in SQLite's page cache.
+/// </para>
 /// </remarks>
 internal sealed class SqliteDatabase : IAsyncDisposable
 {
@@ -419,7 +419,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             // After a failed fsync nothing more may be called durable: the process must restart.
             foreach (var command in batch)
             {
-                command.Fail(new IOException("The embedded database could not make its commits durable (fsync failed); restart the process.", fault));
+                command.Fail(DurablePosition.NotDurable(fault));
             }
 
             return;
@@ -611,7 +611,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 }
                 else
                 {
-                    var notDurable = new IOException("The embedded database could not make this commit durable (fsync failed); restart the process.", failure);
+                    var notDurable = DurablePosition.NotDurable(failure);
                     foreach (var command in groups.SelectMany(g => g.Commands))
                     {
                         command.Fail(notDurable);
