@@ -14,6 +14,9 @@ public sealed class EmbeddedOptions
     /// <summary>Name of the SQLite file inside <see cref="DataDirectory"/>.</summary>
     public const string DatabaseFileName = "mesh.db";
 
+    /// <summary>Directory inside <see cref="DataDirectory"/> holding the value segments (<see cref="ValueLogPrefixes"/>).</summary>
+    public const string ValueDirectoryName = "values";
+
     /// <summary>Directory holding the SQLite file; created when missing.</summary>
     [Required]
     public string DataDirectory { get; set; } = ".mesh-data";
@@ -48,6 +51,25 @@ public sealed class EmbeddedOptions
     /// </summary>
     [Range(16, int.MaxValue)]
     public int CheckpointRestartPages { get; set; } = 8192;
+
+    /// <summary>
+    /// Key prefixes whose large values go to append-only segment files (<c>values/</c> in the data
+    /// directory) instead of the SQLite file; only a reference passes through the writer. Meant for
+    /// values written once and rarely deleted — the storage service's content-addressed chunks
+    /// (<c>chunk/</c>, the default): the space of a value deleted or overwritten is not reclaimed.
+    /// An empty list keeps every value in SQLite; the prefix "" sends every large value to the segments.
+    /// </summary>
+#pragma warning disable CA1819 // Bound from configuration as a list.
+    public string[] ValueLogPrefixes { get; set; } = ["chunk/"];
+#pragma warning restore CA1819
+
+    /// <summary>Smallest value, in bytes, that goes to the segment files (smaller ones stay inline in SQLite).</summary>
+    [Range(1, int.MaxValue)]
+    public int ValueLogMinBytes { get; set; } = 4096;
+
+    /// <summary>Size after which a new value segment file is started.</summary>
+    [Range(1L << 20, long.MaxValue)]
+    public long ValueSegmentBytes { get; set; } = 1L << 30;
 
     /// <summary>Most write requests applied in one SQLite transaction (one fsync).</summary>
     [Range(1, 100_000)]

@@ -33,4 +33,10 @@ public static class EmbeddedTelemetry
 
     internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>(
         "mesh.embedded.deadletters", unit: "{event}", description: "Events moved to a dead-letter topic after their last attempt.");
+
+    internal static readonly Counter<long> ValueBytes = Meter.CreateCounter<long>(
+        "mesh.embedded.values.appended", unit: "By", description: "Bytes of large values appended to the value segments instead of the SQLite file.");
+
+    internal static readonly Histogram<double> ValueSyncDuration = Meter.CreateHistogram<double>(
+        "mesh.embedded.values.sync_duration", unit: "s", description: "One fsync of the value segments, covering every value appended before it.");
 }

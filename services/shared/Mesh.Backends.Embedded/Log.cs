@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Pruned {Count} settled events from the outbox")]
     public static partial void Pruned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Started value segment {Path}")]
+    public static partial void ValueSegmentStarted(ILogger logger, string path);
 }

@@ -114,6 +114,12 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             // per commit. In memory it is bounded by the pages one write changes.
             Execute("PRAGMA temp_store = MEMORY;");
             Execute(Schema);
+            if (Scalar<long>("SELECT COUNT(*) FROM pragma_table_info('kv') WHERE name = 'ext';") == 0)
+            {
+                // 1: the value column holds a ValueRef into the value segments (files written before this column existed have none).
+                Execute("ALTER TABLE kv ADD COLUMN ext INTEGER NOT NULL DEFAULT 0;");
+            }
+
             if (options.CheckpointInterval > TimeSpan.Zero)
             {
                 Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint = {options.CheckpointRestartPages};"));
@@ -128,6 +134,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 wal.Flush(flushToDisk: true);
             }
 
+            Values = new ValueLog(directory, options.ValueSegmentBytes, options.Synchronous != SqliteSynchronous.Off, logger);
             Log.Opened(logger, DatabasePath, options.Synchronous, journalMode);
         }
         catch
@@ -163,6 +170,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>Full path of the SQLite file.</summary>
     public string DatabasePath { get; }
+
+    /// <summary>The segment files holding large values outside the SQLite file (<see cref="EmbeddedOptions.ValueLogPrefixes"/>).</summary>
+    public ValueLog Values { get; }
+
+    public EmbeddedOptions Options => options;
 
     public EmbeddedWriteStatistics Statistics => new(Interlocked.Read(ref writes), Interlocked.Read(ref commits));
 
@@ -304,6 +316,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
         CloseIdleReaders();
         await writer.DisposeAsync().ConfigureAwait(false);
+        Values.Dispose();
         if (wal is not null)
         {
             await wal.DisposeAsync().ConfigureAwait(false);

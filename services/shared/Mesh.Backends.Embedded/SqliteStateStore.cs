@@ -109,11 +109,23 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     {
         var keyBytes = EncodeKey(key);
         var blob = ToBlob(value);
+        var external = false;
+        if (InValueLog(key, blob.Length))
+        {
+            if (await TryKeepStoredAsync(key, keyBytes, blob, expectedETag, cancellationToken).ConfigureAwait(false) is { } kept)
+            {
+                return kept;
+            }
+
+            blob = await AppendAsync(blob, cancellationToken).ConfigureAwait(false);
+            external = true;
+        }
+
         return await database.WriteAsync(
             context =>
             {
                 CheckPrecondition(context, key, keyBytes, expectedETag);
-                return Upsert(context, keyBytes, blob);
+                return Upsert(context, keyBytes, blob, external);
             },
             keyBytes.Length + blob.Length,
             cancellationToken).ConfigureAwait(false);
@@ -143,8 +155,9 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
             return [];
         }
 
-        var prepared = new (StateOperation Operation, byte[] Key, byte[]? Value)[operations.Count];
+        var prepared = new (StateOperation Operation, byte[] Key, byte[]? Value, bool External)[operations.Count];
         var bytes = 0;
+        List<Task>? syncs = null;
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i] ?? throw new ArgumentException("An operation is null.", nameof(operations));
@@ -155,15 +168,30 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                 DeleteOperation => null,
                 _ => throw new ArgumentException($"Unknown operation {operation.GetType().Name}.", nameof(operations)),
             };
-            prepared[i] = (operation, keyBytes, value);
+            var external = false;
+            if (value is not null && InValueLog(operation.Key, value.Length))
+            {
+                var reference = database.Values.Append(value);
+                (syncs ??= []).Add(database.Values.WhenSyncedAsync(reference));
+                value = reference.Encode();
+                external = true;
+            }
+
+            prepared[i] = (operation, keyBytes, value, external);
             bytes += keyBytes.Length + (value?.Length ?? 0);
+        }
+
+        if (syncs is not null)
+        {
+            // Nothing may point at value bytes before they are on disk (see ValueLog).
+            await Task.WhenAll(syncs).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return await database.WriteAsync<IReadOnlyList<string>>(
             context =>
             {
                 // Every precondition is checked against the state before the transaction, then all are applied.
-                foreach (var (operation, keyBytes, _) in prepared)
+                foreach (var (operation, keyBytes, _, _) in prepared)
                 {
                     CheckPrecondition(context, operation.Key, keyBytes, operation.ExpectedETag);
                 }
@@ -171,7 +199,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                 var etags = new string[prepared.Length];
                 for (var i = 0; i < prepared.Length; i++)
                 {
-                    var (operation, keyBytes, value) = prepared[i];
+                    var (operation, keyBytes, value, external) = prepared[i];
                     if (value is null)
                     {
                         Delete(context, operation.Key, keyBytes);
@@ -179,7 +207,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                     }
                     else
                     {
-                        etags[i] = Upsert(context, keyBytes, value);
+                        etags[i] = Upsert(context, keyBytes, value, external);
                     }
                 }
 
@@ -210,7 +238,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         var upper = UpperBound(prefixBytes);
         using var session = database.OpenRead();
-        var command = session.Command((inclusive ? "SELECT key, version, value FROM kv WHERE key >= $lo" : "SELECT key, version, value FROM kv WHERE key > $lo")
+        var command = session.Command((inclusive ? "SELECT key, version, value, ext FROM kv WHERE key >= $lo" : "SELECT key, version, value, ext FROM kv WHERE key > $lo")
             + (upper is null ? string.Empty : " AND key < $hi")
             + " ORDER BY key LIMIT $n;");
         command.Parameters.AddWithValue("$lo", lower);
@@ -229,7 +257,7 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
                 var key = StrictUtf8.GetString(reader.GetFieldValue<byte[]>(0));
                 var itemVersion = reader.GetInt64(1);
                 version = Math.Max(version, itemVersion);
-                items.Add(new StateItem(key, reader.GetFieldValue<byte[]>(2), itemVersion.ToString(CultureInfo.InvariantCulture)));
+                items.Add(new StateItem(key, Value(reader, 2), itemVersion.ToString(CultureInfo.InvariantCulture)));
             }
         }
 
@@ -240,9 +268,9 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
     /// <summary>Flushes queued writes and closes the file when this store opened it.</summary>
     public ValueTask DisposeAsync() => ownsDatabase ? database.DisposeAsync() : ValueTask.CompletedTask;
 
-    private static StateItem? Read(ReadSession session, string key, byte[] keyBytes, ref long maxVersion)
+    private StateItem? Read(ReadSession session, string key, byte[] keyBytes, ref long maxVersion)
     {
-        var command = session.Command("SELECT version, value FROM kv WHERE key = $k;");
+        var command = session.Command("SELECT version, value, ext FROM kv WHERE key = $k;");
         command.Parameters.AddWithValue("$k", keyBytes);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -252,7 +280,109 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
 
         var version = reader.GetInt64(0);
         maxVersion = Math.Max(maxVersion, version);
-        return new StateItem(key, reader.GetFieldValue<byte[]>(1), version.ToString(CultureInfo.InvariantCulture));
+        return new StateItem(key, Value(reader, 1), version.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The value in column <paramref name="ordinal"/>, or the bytes in the value segments it refers to (the next column says which).</summary>
+    private byte[] Value(SqliteDataReader reader, int ordinal)
+    {
+        var stored = reader.GetFieldValue<byte[]>(ordinal);
+        return reader.GetInt64(ordinal + 1) == 0 ? stored : database.Values.Read(ValueRef.Decode(stored));
+    }
+
+    /// <summary>Whether <paramref name="key"/>'s value of <paramref name="length"/> bytes goes to the value segments (<see cref="EmbeddedOptions.ValueLogPrefixes"/>).</summary>
+    private bool InValueLog(string key, int length)
+    {
+        var options = database.Options;
+        if (length < options.ValueLogMinBytes)
+        {
+            return false;
+        }
+
+        foreach (var prefix in options.ValueLogPrefixes)
+        {
+            if (prefix is not null && key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Appends <paramref name="value"/> to the value segments and returns the reference to commit, once the bytes are on disk.</summary>
+    private async ValueTask<byte[]> AppendAsync(byte[] value, CancellationToken cancellationToken)
+    {
+        var reference = database.Values.Append(value);
+        await database.Values.WhenSyncedAsync(reference).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return reference.Encode();
+    }
+
+    /// <summary>
+    /// Spares an append that would only leave unreachable bytes behind: a create (<see cref="ETag.Absent"/>)
+    /// of a key that exists fails at once, and a value equal byte for byte to the one stored in the
+    /// segments (a content-addressed chunk written again) keeps its bytes and only takes a new version.
+    /// Null: append after all.
+    /// </summary>
+    private async ValueTask<string?> TryKeepStoredAsync(string key, byte[] keyBytes, byte[] value, string? expectedETag, CancellationToken cancellationToken)
+    {
+        bool exists;
+        byte[]? reference = null;
+        using (var session = database.OpenRead())
+        {
+            var command = session.Command("SELECT value, ext FROM kv WHERE key = $k;");
+            command.Parameters.AddWithValue("$k", keyBytes);
+            using var reader = command.ExecuteReader();
+            exists = reader.Read();
+            if (exists && reader.GetInt64(1) != 0)
+            {
+                reference = reader.GetFieldValue<byte[]>(0);
+            }
+        }
+
+        if (expectedETag == ETag.Absent)
+        {
+            return exists ? throw new ETagMismatchException(key) : null;
+        }
+
+        if (reference is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (!database.Values.Read(ValueRef.Decode(reference)).AsSpan().SequenceEqual(value))
+            {
+                return null;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // The stored bytes are damaged: writing the value again repairs the key.
+            return null;
+        }
+
+        return await database.WriteAsync<string?>(
+            context =>
+            {
+                CheckPrecondition(context, key, keyBytes, expectedETag);
+                var version = context.Version + 1;
+                var command = context.Command("UPDATE kv SET version = $v WHERE key = $k AND ext = 1 AND value = $p;");
+                command.Parameters.AddWithValue("$k", keyBytes);
+                command.Parameters.AddWithValue("$v", version);
+                command.Parameters.AddWithValue("$p", reference);
+                if (command.ExecuteNonQuery() == 0)
+                {
+                    // Changed since it was read: the caller appends after all.
+                    return null;
+                }
+
+                context.NextVersion();
+                return version.ToString(CultureInfo.InvariantCulture);
+            },
+            keyBytes.Length,
+            cancellationToken).ConfigureAwait(false);
     }
 
     private static void CheckPrecondition(WriteContext context, string key, byte[] keyBytes, string? expectedETag)
@@ -272,14 +402,15 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         }
     }
 
-    private static string Upsert(WriteContext context, byte[] keyBytes, byte[] value)
+    private static string Upsert(WriteContext context, byte[] keyBytes, byte[] value, bool external)
     {
         var version = context.NextVersion();
         var command = context.Command(
-            "INSERT INTO kv (key, version, value) VALUES ($k, $v, $d) ON CONFLICT (key) DO UPDATE SET version = excluded.version, value = excluded.value;");
+            "INSERT INTO kv (key, version, value, ext) VALUES ($k, $v, $d, $e) ON CONFLICT (key) DO UPDATE SET version = excluded.version, value = excluded.value, ext = excluded.ext;");
         command.Parameters.AddWithValue("$k", keyBytes);
         command.Parameters.AddWithValue("$v", version);
         command.Parameters.AddWithValue("$d", value);
+        command.Parameters.AddWithValue("$e", external ? 1 : 0);
         command.ExecuteNonQuery();
         return version.ToString(CultureInfo.InvariantCulture);
     }

@@ -100,4 +100,33 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
         await act.ShouldFailWith(ErrorKind.DataLoss, StorageReasons.BlobCorrupted);
         received.Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task OpenReadAsync_ChunkBytesDamagedInTheValueSegment_ThrowsBlobCorruptedAndServesNothing()
+    {
+        var content = Random(MiB + 5_000);
+        var put = await _storage.PutAsync(Segments(content), new BlobPutRequest("application/pdf"));
+        var segment = Path.Combine(_directory, EmbeddedOptions.ValueDirectoryName, "00000001.seg");
+        new FileInfo(segment).Length.Should().Be(content.Length, "chunks are kept in the value segments, not in SQLite");
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Position = 777;
+            var b = file.ReadByte();
+            file.Position = 777;
+            file.WriteByte((byte)(b ^ 0x80));
+        }
+
+        await using var read = await _storage.OpenReadAsync(put.Blob.Id);
+        var received = new List<ReadOnlyMemory<byte>>();
+        var act = async () =>
+        {
+            await foreach (var part in read.Content)
+            {
+                received.Add(part.ToArray());
+            }
+        };
+
+        await act.ShouldFailWith(ErrorKind.DataLoss, StorageReasons.BlobCorrupted);
+        received.Should().BeEmpty();
+    }
 }

@@ -75,7 +75,16 @@ public sealed partial class ChunkedBlobStore
         for (var index = 0; index < resumed.ChunkCount; index++)
         {
             var digest = resumed.Chunk(index);
-            var item = await state.GetAsync(ChunkKey(digest), cancellationToken).ConfigureAwait(false);
+            StateItem? item;
+            try
+            {
+                item = await state.GetAsync(ChunkKey(digest), cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidDataException)
+            {
+                item = null;
+            }
+
             if (item is null || item.Value.Length != resumed.ChunkSize || await HashAlongsideAsync(item.Value, whole).ConfigureAwait(false) != digest)
             {
                 throw MeshException.Precondition(StorageReasons.StagingLost, $"Chunk {index} staged for upload '{resumed.Key}' is missing or damaged; start the upload again at 0.");

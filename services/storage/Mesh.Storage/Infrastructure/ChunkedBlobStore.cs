@@ -383,7 +383,17 @@ public sealed partial class ChunkedBlobStore(
 
     private async Task<ReadOnlyMemory<byte>> FetchChunkAsync(BlobManifest manifest, int index, CancellationToken cancellationToken)
     {
-        var item = await state.GetAsync(ChunkKey(manifest.Chunk(index)), cancellationToken).ConfigureAwait(false);
+        StateItem? item;
+        try
+        {
+            item = await state.GetAsync(ChunkKey(manifest.Chunk(index)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException exception)
+        {
+            // The backend's own checksum caught it first (the embedded backend's value segments).
+            throw Corrupted(manifest.Info.Id, $"chunk {index} is unreadable: {exception.Message}");
+        }
+
         return item?.Value ?? throw Corrupted(manifest.Info.Id, $"chunk {index} is missing");
     }
 
