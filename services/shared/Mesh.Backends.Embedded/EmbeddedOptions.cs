@@ -57,7 +57,9 @@ public sealed class EmbeddedOptions
     /// directory) instead of the SQLite file; only a reference passes through the writer. Meant for
     /// values written once and rarely deleted — the storage service's content-addressed chunks
     /// (<c>chunk/</c>, the default): the space of a value deleted or overwritten is not reclaimed.
-    /// An empty list keeps every value in SQLite; the prefix "" sends every large value to the segments.
+    /// The prefix "" sends every large value to the segments. Prefixes set in configuration add to the
+    /// default (the configuration binder appends to arrays); to keep every value in SQLite set
+    /// <see cref="ValueLogMinBytes"/> to <see cref="int.MaxValue"/>.
     /// </summary>
 #pragma warning disable CA1819 // Bound from configuration as a list.
     public string[] ValueLogPrefixes { get; set; } = ["chunk/"];

@@ -317,6 +317,32 @@ public sealed class EmbeddedBackendTests : IDisposable
         await write.Should().ThrowAsync<ObjectDisposedException>();
     }
 
+    [Theory]
+    [InlineData(null, "chunk/", 1)]
+    [InlineData("2147483647", "chunk/", 0)]
+    [InlineData(null, "doc/", 0)]
+    public async Task AddMeshEmbeddedBackend_ValueLogSettingsFromConfiguration_DecideWhereLargeValuesGo(string? minBytes, string prefix, long external)
+    {
+        // Configured prefixes add to the default "chunk/" (the binder appends to arrays): "blob/" is added, "chunk/" stays.
+        var settings = new Dictionary<string, string?> { [$"{EmbeddedOptions.SectionName}:ValueLogPrefixes:0"] = "blob/" };
+        if (minBytes is not null)
+        {
+            settings[$"{EmbeddedOptions.SectionName}:ValueLogMinBytes"] = minBytes;
+        }
+
+        using var host = BuildHost(settings);
+        await host.StartAsync();
+        var store = host.Services.GetRequiredService<SqliteStateStore>();
+        host.Services.GetRequiredService<IOptions<EmbeddedOptions>>().Value.ValueLogPrefixes.Should().Equal("chunk/", "blob/");
+
+        await store.SetAsync(prefix + "1", new byte[10_000]);
+        await store.SetAsync("blob/1", new byte[10_000]);
+        await host.StopAsync();
+
+        Count(store.DatabasePath, $"kv WHERE ext = 1 AND key = CAST('{prefix}1' AS BLOB)").Should().Be(external);
+        Count(store.DatabasePath, "kv WHERE ext = 1 AND key = CAST('blob/1' AS BLOB)").Should().Be(minBytes is null ? 1 : 0);
+    }
+
     [Fact]
     public async Task AddMeshEmbeddedBackend_StateAndBusInOneHost_ShareOneFileThatSurvivesRestart()
     {
