@@ -168,7 +168,8 @@ public sealed class ValueLogTests : IDisposable
             hold.Wait(TimeSpan.FromSeconds(30));
         };
 
-        var write = store.SetAsync(Chunk, Random(10_000)).AsTask();
+        var value = Random(10_000);
+        var write = store.SetAsync(Chunk, value).AsTask();
         (await entered.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeTrue();
         await Task.Delay(50);
 
@@ -178,8 +179,10 @@ public sealed class ValueLogTests : IDisposable
 
         store.Database.Values.BeforeSync = null;
         hold.Set();
-        await write;
-        (await store.GetAsync(Chunk)).Should().NotBeNull();
+        var etag = await write;
+        var stored = await store.GetAsync(Chunk);
+        stored!.Value.ToArray().Should().Equal(value);
+        stored.ETag.Should().Be(etag);
     }
 
     [Fact]

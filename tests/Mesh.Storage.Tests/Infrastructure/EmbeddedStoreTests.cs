@@ -89,13 +89,7 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
 
         await using var read = await _storage.OpenReadAsync(put.Blob.Id);
         var received = new List<ReadOnlyMemory<byte>>();
-        var act = async () =>
-        {
-            await foreach (var segment in read.Content)
-            {
-                received.Add(segment.ToArray());
-            }
-        };
+        var act = () => CollectAsync(read.Content, received);
 
         await act.ShouldFailWith(ErrorKind.DataLoss, StorageReasons.BlobCorrupted);
         received.Should().BeEmpty();
@@ -118,15 +112,18 @@ public sealed class EmbeddedStoreTests : IAsyncLifetime
 
         await using var read = await _storage.OpenReadAsync(put.Blob.Id);
         var received = new List<ReadOnlyMemory<byte>>();
-        var act = async () =>
-        {
-            await foreach (var part in read.Content)
-            {
-                received.Add(part.ToArray());
-            }
-        };
+        var act = () => CollectAsync(read.Content, received);
 
         await act.ShouldFailWith(ErrorKind.DataLoss, StorageReasons.BlobCorrupted);
         received.Should().BeEmpty();
+    }
+
+    /// <summary>Reads every segment into <paramref name="received"/>, so that a test can see what was served before a failure.</summary>
+    private static async Task CollectAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> content, List<ReadOnlyMemory<byte>> received)
+    {
+        await foreach (var segment in content)
+        {
+            received.Add(segment.ToArray());
+        }
     }
 }
