@@ -171,9 +171,18 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
             var external = false;
             if (value is not null && InValueLog(operation.Key, value.Length))
             {
-                var reference = database.Values.Append(value);
-                (syncs ??= []).Add(database.Values.WhenSyncedAsync(reference));
-                value = reference.Encode();
+                // Segments are never rewritten, so a reference to equal bytes already stored stays valid whatever happens to the row.
+                if (StoredReference(keyBytes, value) is { } stored)
+                {
+                    value = stored;
+                }
+                else
+                {
+                    var reference = database.Values.Append(value);
+                    (syncs ??= []).Add(database.Values.WhenSyncedAsync(reference));
+                    value = reference.Encode();
+                }
+
                 external = true;
             }
 
@@ -308,6 +317,33 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>The stored reference of <paramref name="keyBytes"/> when it points at bytes equal to <paramref name="value"/>; otherwise null.</summary>
+    private byte[]? StoredReference(byte[] keyBytes, byte[] value)
+    {
+        byte[] reference;
+        using (var session = database.OpenRead())
+        {
+            var command = session.Command("SELECT value FROM kv WHERE key = $k AND ext = 1;");
+            command.Parameters.AddWithValue("$k", keyBytes);
+            if (command.ExecuteScalar() is not byte[] found)
+            {
+                return null;
+            }
+
+            reference = found;
+        }
+
+        try
+        {
+            return database.Values.Read(ValueRef.Decode(reference)).AsSpan().SequenceEqual(value) ? reference : null;
+        }
+        catch (InvalidDataException)
+        {
+            // Damaged bytes: append the value again, which repairs the key.
+            return null;
+        }
     }
 
     /// <summary>Appends <paramref name="value"/> to the value segments and returns the reference to commit, once the bytes are on disk.</summary>

@@ -200,6 +200,20 @@ public sealed class ValueLogTests : IDisposable
     }
 
     [Fact]
+    public async Task TransactAsync_SameBytesAgain_ReusesTheStoredBytes()
+    {
+        var value = Random(7_000);
+        await using var store = SqliteStateStore.Open(Options());
+        await store.TransactAsync([StateOperation.Upsert(Chunk, value)]);
+
+        var etags = await store.TransactAsync([StateOperation.Upsert(Chunk, value), StateOperation.Upsert("chunk/other", Random(6_000))]);
+
+        (await store.GetAsync(Chunk))!.Value.ToArray().Should().Equal(value);
+        (await store.GetAsync(Chunk))!.ETag.Should().Be(etags[0]);
+        new FileInfo(SegmentPath()).Length.Should().Be(13_000, "equal bytes are not appended twice");
+    }
+
+    [Fact]
     public async Task Open_FileWrittenBeforeValueSegmentsExisted_AddsTheColumnAndReadsOldRows()
     {
         var directory = root.Sub("old");
