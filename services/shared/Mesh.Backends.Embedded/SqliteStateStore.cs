@@ -112,12 +112,14 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         var external = false;
         if (InValueLog(key, blob.Length))
         {
-            if (await TryKeepStoredAsync(key, keyBytes, blob, expectedETag, cancellationToken).ConfigureAwait(false) is { } kept)
+            if (expectedETag == ETag.Absent && Exists(keyBytes))
             {
-                return kept;
+                // A create that cannot succeed appends nothing.
+                throw new ETagMismatchException(key);
             }
 
-            blob = await AppendAsync(blob, cancellationToken).ConfigureAwait(false);
+            // Segments are never rewritten: a reference to equal bytes already stored stays valid whatever happens to the row.
+            blob = (expectedETag == ETag.Absent ? null : StoredReference(keyBytes, blob)) ?? await AppendAsync(blob, cancellationToken).ConfigureAwait(false);
             external = true;
         }
 
@@ -354,71 +356,12 @@ public sealed class SqliteStateStore : IStateStore, IAsyncDisposable
         return reference.Encode();
     }
 
-    /// <summary>
-    /// Spares an append that would only leave unreachable bytes behind: a create (<see cref="ETag.Absent"/>)
-    /// of a key that exists fails at once, and a value equal byte for byte to the one stored in the
-    /// segments (a content-addressed chunk written again) keeps its bytes and only takes a new version.
-    /// Null: append after all.
-    /// </summary>
-    private async ValueTask<string?> TryKeepStoredAsync(string key, byte[] keyBytes, byte[] value, string? expectedETag, CancellationToken cancellationToken)
+    private bool Exists(byte[] keyBytes)
     {
-        bool exists;
-        byte[]? reference = null;
-        using (var session = database.OpenRead())
-        {
-            var command = session.Command("SELECT value, ext FROM kv WHERE key = $k;");
-            command.Parameters.AddWithValue("$k", keyBytes);
-            using var reader = command.ExecuteReader();
-            exists = reader.Read();
-            if (exists && reader.GetInt64(1) != 0)
-            {
-                reference = reader.GetFieldValue<byte[]>(0);
-            }
-        }
-
-        if (expectedETag == ETag.Absent)
-        {
-            return exists ? throw new ETagMismatchException(key) : null;
-        }
-
-        if (reference is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            if (!database.Values.Read(ValueRef.Decode(reference)).AsSpan().SequenceEqual(value))
-            {
-                return null;
-            }
-        }
-        catch (InvalidDataException)
-        {
-            // The stored bytes are damaged: writing the value again repairs the key.
-            return null;
-        }
-
-        return await database.WriteAsync<string?>(
-            context =>
-            {
-                CheckPrecondition(context, key, keyBytes, expectedETag);
-                var version = context.Version + 1;
-                var command = context.Command("UPDATE kv SET version = $v WHERE key = $k AND ext = 1 AND value = $p;");
-                command.Parameters.AddWithValue("$k", keyBytes);
-                command.Parameters.AddWithValue("$v", version);
-                command.Parameters.AddWithValue("$p", reference);
-                if (command.ExecuteNonQuery() == 0)
-                {
-                    // Changed since it was read: the caller appends after all.
-                    return null;
-                }
-
-                context.NextVersion();
-                return version.ToString(CultureInfo.InvariantCulture);
-            },
-            keyBytes.Length,
-            cancellationToken).ConfigureAwait(false);
+        using var session = database.OpenRead();
+        var command = session.Command("SELECT 1 FROM kv WHERE key = $k;");
+        command.Parameters.AddWithValue("$k", keyBytes);
+        return command.ExecuteScalar() is not null;
     }
 
     private static void CheckPrecondition(WriteContext context, string key, byte[] keyBytes, string? expectedETag)
