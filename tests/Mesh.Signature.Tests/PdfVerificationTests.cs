@@ -28,6 +28,43 @@ public sealed class PdfVerificationTests
     }
 
     [Fact]
+    public async Task VerifyPdf_ContentsWrappedAndUpperCase_StillTotalPassed()
+    {
+        var harness = new Harness(_pki);
+        var pdf = PdfBuilder.CreateSigned(_pki.IssueLeaf(), _pki.Now.AddMinutes(-3));
+        var (start, end) = ContentsHole(pdf);
+
+        // Writers wrap the hole's hex and may write it in capitals; the hole is not signed, so neither matters.
+        for (var i = start; i < end; i++)
+        {
+            pdf[i] = (byte)char.ToUpperInvariant((char)pdf[i]);
+        }
+
+        Encoding.Latin1.GetBytes(" \r\n ").CopyTo(pdf, end - 8);
+        var report = await harness.Verifier.VerifyPdfAsync(pdf, null, CancellationToken.None);
+
+        report.Signatures.Should().ContainSingle().Which.Indication.Should().Be(Indication.TotalPassed);
+    }
+
+    [Theory]
+    [InlineData("0 ")]
+    [InlineData("0\t")]
+    [InlineData("0g")]
+    public async Task VerifyPdf_ContentsNotHexPairs_FormatFailure(string tail)
+    {
+        var harness = new Harness(_pki);
+        var pdf = PdfBuilder.CreateSigned(_pki.IssueLeaf(), _pki.Now.AddMinutes(-3));
+        var (_, end) = ContentsHole(pdf);
+        Encoding.Latin1.GetBytes(tail).CopyTo(pdf, end - tail.Length);
+
+        var report = await harness.Verifier.VerifyPdfAsync(pdf, null, CancellationToken.None);
+
+        var signature = report.Signatures.Should().ContainSingle().Subject;
+        signature.SubIndication.Should().Be(SubIndication.FormatFailure);
+        signature.Reason.Should().Contain("hexadecimal");
+    }
+
+    [Fact]
     public async Task VerifyPdf_ByteInsideByteRangeChanged_TotalFailedHashFailure()
     {
         var harness = new Harness(_pki);
@@ -103,6 +140,14 @@ public sealed class PdfVerificationTests
         }
 
         outcomes.Should().NotBeEmpty().And.OnlyContain(s => s == SubIndication.FormatFailure);
+    }
+
+    // The hex digits of the /Contents hole: after '<', before '>'.
+    private static (int Start, int End) ContentsHole(byte[] pdf)
+    {
+        var text = Encoding.Latin1.GetString(pdf);
+        var start = text.IndexOf("/Contents <", StringComparison.Ordinal) + "/Contents <".Length;
+        return (start, text.IndexOf('>', start));
     }
 
     [Theory]

@@ -164,7 +164,8 @@ internal sealed partial class DocumentExchange(
 
     private async ValueTask<DateTimeOffset?> VerifyPdfAsync(byte[] pdf, string sender, CancellationToken cancellationToken)
     {
-        using var stream = new MemoryStream(pdf, writable: false);
+        // Publicly visible, so the verifier reads the array in place instead of copying it.
+        using var stream = new MemoryStream(pdf, 0, pdf.Length, writable: false, publiclyVisible: true);
         var checks = await verifier.VerifyPdfAsync(stream, cancellationToken).ConfigureAwait(false);
         if (settings.PdfSignatures is PdfSignaturePolicy.Required or PdfSignaturePolicy.PersonAndAgency)
         {

@@ -166,12 +166,7 @@ public sealed partial class PdfSignatureReader(CmsSignatureReader cms, Signature
             return Located.Fail($"ByteRange ends at byte {revisionEnd}, which is not the end of a revision (%%EOF): the signature does not cover its whole revision");
         }
 
-        byte[] cmsBytes;
-        try
-        {
-            cmsBytes = Convert.FromHexString(Encoding.ASCII.GetString(hole[1..^1]).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal));
-        }
-        catch (FormatException)
+        if (DecodeHex(hole[1..^1]) is not { } cmsBytes)
         {
             return Located.Fail("the /Contents string is not valid hexadecimal");
         }
@@ -199,6 +194,61 @@ public sealed partial class PdfSignatureReader(CmsSignatureReader cms, Signature
         var reason = ReasonPattern().Match(dictionary) is { Success: true } r ? r.Groups[1].Value : null;
         return new Located(null, (int)b, (int)c, revisionEnd, cmsValue, subFilter, signingTime, name, reason);
     }
+
+    // The /Contents hex string (line breaks and spaces allowed between digits, as writers wrap it) decoded
+    // straight from the file's bytes: no intermediate strings for the several kilobytes of a signature.
+    private static byte[]? DecodeHex(ReadOnlySpan<byte> hex)
+    {
+        var digits = 0;
+        foreach (var c in hex)
+        {
+            if (Nibble(c) >= 0)
+            {
+                digits++;
+            }
+            else if (c is not ((byte)' ' or (byte)'\r' or (byte)'\n'))
+            {
+                return null;
+            }
+        }
+
+        if (digits % 2 != 0)
+        {
+            return null;
+        }
+
+        var decoded = new byte[digits / 2];
+        var high = -1;
+        var at = 0;
+        foreach (var c in hex)
+        {
+            var nibble = Nibble(c);
+            if (nibble < 0)
+            {
+                continue;
+            }
+
+            if (high < 0)
+            {
+                high = nibble;
+            }
+            else
+            {
+                decoded[at++] = (byte)((high << 4) | nibble);
+                high = -1;
+            }
+        }
+
+        return decoded;
+    }
+
+    private static int Nibble(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     // The signature dictionary text around /ByteRange, without the Contents hole, bounded both ways.
     private static string DictionaryText(ReadOnlySpan<byte> bytes, int position, int holeStart, int holeEnd)

@@ -168,8 +168,16 @@ public sealed partial class ChunkedBlobStore(
             ? await ReadBackStagedAsync(resumed, whole, digests, cancellationToken).ConfigureAwait(false)
             : (0L, 0);
 
-        // Two buffers: one fills from the caller while the other is being written to the store.
-        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunkSize), ArrayPool<byte>.Shared.Rent(chunkSize)];
+        // A blob declared smaller than one chunk (most documents) needs one buffer of its size: a new blob's
+        // array then becomes the stored tail as is; known content only hashes through a small pooled one.
+        // Otherwise two pooled chunk buffers: one fills from the caller while the other is being written to
+        // the store. Renting whole chunks for small blobs drained the shared pool under concurrent sends, and
+        // each miss cost a fresh large-object array.
+        var small = progress?.Resumed is null && expectedSize is { } declared && declared < chunkSize ? (int)declared : -1;
+        var exact = small >= 0 && writeChunks;
+        byte[][] buffers = exact ? [new byte[small]]
+            : small >= 0 ? [ArrayPool<byte>.Shared.Rent(Math.Max(small, 1))]
+            : [ArrayPool<byte>.Shared.Rent(chunkSize), ArrayPool<byte>.Shared.Rent(chunkSize)];
         var current = 0;
         var filled = 0;
         (Sha256Hash Digest, byte[] Data)? tail = null;
@@ -211,7 +219,7 @@ public sealed partial class ChunkedBlobStore(
                 chunkCount++;
                 if (writeChunks)
                 {
-                    tail = (digest, buffers[current].AsSpan(0, filled).ToArray());
+                    tail = (digest, exact && filled == buffers[current].Length ? buffers[current] : buffers[current].AsSpan(0, filled).ToArray());
                 }
             }
 
@@ -229,8 +237,13 @@ public sealed partial class ChunkedBlobStore(
                 // Already reported, or superseded by the exception that brought us here.
             }
 
-            ArrayPool<byte>.Shared.Return(buffers[0]);
-            ArrayPool<byte>.Shared.Return(buffers[1]);
+            if (!exact)
+            {
+                foreach (var buffer in buffers)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
 
         return new WrittenContent(Sha256Hash.FromBytes(whole.GetHashAndReset()), total, chunkCount, chunkSize, digests.WrittenMemory) { Tail = tail };
