@@ -192,12 +192,7 @@ public sealed class ClusterLayout
         return count;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Mesh.Testing.FreePorts.Next();
 }
 
 /// <summary>The five services as separate processes, started in dependency order.</summary>

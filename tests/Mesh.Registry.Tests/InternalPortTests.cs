@@ -60,10 +60,5 @@ public sealed class InternalPortTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Mesh.Testing.FreePorts.Next();
 }

@@ -137,12 +137,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         throw new InvalidOperationException("redis-server exited before it was ready:\n" + string.Join('\n', log) + await server.StandardError.ReadToEndAsync(CancellationToken.None));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Mesh.Testing.FreePorts.Next();
 }
 
 [CollectionDefinition(Name)]
